@@ -1,0 +1,3 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+from .optimizers import *  # noqa: F401,F403
+from .runner import *  # noqa: F401,F403

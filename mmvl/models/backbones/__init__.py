@@ -1,0 +1,1 @@
+# Copyright (c) mmvl contributors. All rights reserved.

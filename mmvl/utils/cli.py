@@ -1,0 +1,71 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+"""What ``tools/train.py`` and ``tools/test.py`` share: common flags and config loading."""
+import argparse
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config, DictAction
+
+from .config import check_cfg_options
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Add the flags mmdet's train and test tools share."""
+    parser.add_argument('--work-dir', help='the dir to save logs, checkpoints and results')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs (e.g. '
+        'train_cfg.max_iters=100 or model.backbone.depth=50); a list is key="[a,b]". A key '
+        'that the config does not hold is an error.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_cfg(args: argparse.Namespace) -> Config:
+    """Load the config and apply ``--cfg-options``, ``--work-dir`` and ``--launcher``.
+
+    The work dir follows mmdet: the CLI wins, then ``work_dir`` in the file, then
+    ``work_dirs/<config name>``. Distributed runs without CUDA use the ``gloo`` backend.
+    """
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options:
+        check_cfg_options(cfg, args.cfg_options)
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    return cfg
+
+
+def enable_amp(cfg: Config) -> Optional[str]:
+    """Turn on mixed precision: fp16 ``AmpOptimWrapper`` on CUDA, bf16 autocast on the CPU.
+
+    Returns:
+        str: The optimizer wrapper type chosen.
+    """
+    if 'optim_wrapper' not in cfg:
+        raise KeyError('--amp needs an `optim_wrapper` in the config')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    else:
+        cfg.optim_wrapper.type = 'mmvl.BF16AutocastOptimWrapper'
+        cfg.optim_wrapper.pop('loss_scale', None)
+    return cfg.optim_wrapper.type

@@ -1,0 +1,3 @@
+from .example_convnet import ExampleConvNet
+
+__all__ = ['ExampleConvNet']

@@ -1,0 +1,87 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+"""Print the whole config after inheritance and ``--cfg-options``. Flags follow mmdet's tool.
+
+Unlike mmdet's and mmpretrain's versions, a ``--cfg-options`` key that the config does not
+hold (``train_cfg.max_iter=10`` for ``max_iters``) is refused with an error naming it, through
+:func:`mmvl.utils.check_cfg_options`, the check ``tools/train.py`` applies.
+
+Example::
+
+    python tools/misc/print_config.py configs/mae/mae_vit-toy-p8_1xb32-800it_toyworld.py \
+        --cfg-options train_cfg.max_iters=100 --save-path work_dirs/mae_full.py
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+
+from mmvl.utils import UnknownConfigKeyError, check_cfg_options
+
+SAVE_SUFFIXES = ('.py', '.json', '.yml', '.yaml')
+
+
+def parse_args() -> argparse.ArgumentParser:
+    """Build the command-line parser."""
+    parser = argparse.ArgumentParser(
+        description='Print the whole config, with its bases merged and --cfg-options applied.')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument(
+        '--save-path',
+        default=None,
+        help=f'also save the whole config there; the suffix ({", ".join(SAVE_SUFFIXES)}) '
+        'chooses the format')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs (e.g. '
+        'train_cfg.max_iters=100); a list is key="[a,b]". A key that the config does not '
+        'hold is an error.')
+    return parser
+
+
+def load_config(path: str, cfg_options: dict = None) -> Config:
+    """Load ``path`` and merge ``cfg_options`` into it, refusing unknown keys.
+
+    Args:
+        path (str): Config file.
+        cfg_options (dict, optional): Parsed ``--cfg-options``. Defaults to None.
+
+    Returns:
+        Config: The merged config.
+
+    Raises:
+        FileNotFoundError: If ``path`` is not a file.
+        UnknownConfigKeyError: Naming a ``cfg_options`` key the config does not hold.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        check_cfg_options(cfg, cfg_options)
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def main() -> None:
+    parser = parse_args()
+    args = parser.parse_args()
+    if args.save_path is not None and not args.save_path.endswith(SAVE_SUFFIXES):
+        parser.error(f'--save-path must end with one of {", ".join(SAVE_SUFFIXES)}, '
+                     f'got {args.save_path}')
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+    except (FileNotFoundError, UnknownConfigKeyError) as error:
+        parser.error(str(error))
+
+    print(f'Config:\n{cfg.pretty_text}')
+    if args.save_path is not None:
+        save_dir = osp.dirname(osp.abspath(args.save_path))
+        os.makedirs(save_dir, exist_ok=True)
+        cfg.dump(args.save_path)
+        print(f'Config saved to {args.save_path}')
+
+
+if __name__ == '__main__':
+    main()

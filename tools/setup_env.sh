@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Create (or reuse) the mmvl environment: torch 2.14.1 + torchvision 0.29.1, mmcv 2.1.0 built from
+# its sdist with compiled ops, the rest of the pinned stack, and mmvl itself (editable).
+#
+# Idempotent and cached outside the repository, so a fresh clone (as CI makes) reuses everything:
+#   environment  $MMVL_CACHE/envs/py<ver>-<hash of requirements/>   (or $MMVL_VENV)
+#   mmcv wheel   $MMVL_CACHE/wheels/mmcv-2.1.0-torch<ver>-py<ver>/  (pip's own cache would reuse a
+#                wheel built against another torch, so mmvl keys its own)
+# MMVL_CACHE defaults to ${XDG_CACHE_HOME:-~/.cache}/mmvl. The clone gets a `.venv` link to the
+# environment: `source .venv/bin/activate` to use it by hand.
+#
+# Usage: bash tools/setup_env.sh [--force]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${MMVL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmvl}
+PYTHON=${MMVL_PYTHON:-python3}
+FORCE=0
+[[ "${1:-}" == "--force" ]] && FORCE=1
+
+STEP="start"
+step() { STEP="$1"; echo "[mmvl setup] $1" >&2; }
+fail() {
+  echo "[mmvl setup] FAILED at step: $STEP" >&2
+  [[ -n "${1:-}" ]] && echo "[mmvl setup] reason: $1" >&2
+  exit 1
+}
+trap 'fail "the command above exited with an error (see its output)"' ERR
+
+# ---------------------------------------------------------------------------------------------
+step "checking the Python interpreter ($PYTHON)"
+command -v "$PYTHON" >/dev/null || fail "'$PYTHON' not found; set MMVL_PYTHON to a Python 3.11"
+PYVER=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+if [[ "$PYVER" != "3.11" ]]; then
+  echo "[mmvl setup] warning: Python $PYVER; the stack is pinned and tested on 3.11" >&2
+fi
+
+# The environment is keyed by everything that decides its contents.
+HASH=$(cat "$ROOT"/requirements/*.txt "$ROOT"/tools/setup_env.version | sha256sum | cut -c1-12)
+VENV=${MMVL_VENV:-$CACHE/envs/py${PYVER}-$HASH}
+STAMP="$VENV/.mmvl-setup-complete"
+mkdir -p "$CACHE"
+
+# One setup at a time per cache (two clones setting up together would race on the same env).
+exec 9>"$CACHE/.setup.lock"
+if command -v flock >/dev/null; then
+  step "waiting for the setup lock $CACHE/.setup.lock"
+  flock 9
+fi
+
+if [[ $FORCE == 1 && -d "$VENV" ]]; then
+  step "removing $VENV (--force)"
+  rm -rf "$VENV"
+fi
+
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip --disable-pip-version-check)
+
+if [[ ! -f "$STAMP" ]]; then
+  step "creating the environment $VENV"
+  [[ -x "$PY" ]] || "$PYTHON" -m venv "$VENV"
+
+  step "installing build tools (requirements/build.txt)"
+  "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
+
+  step "installing torch and torchvision (requirements/torch.txt; ~5 GB, a few minutes the first time)"
+  "${PIP[@]}" install -q -r "$ROOT/requirements/torch.txt"
+  TORCHVER=$("$PY" -c 'import torch; print(torch.__version__.split("+")[0])')
+
+  step "installing the pinned stack (requirements/runtime.txt, tests.txt, optional.txt)"
+  "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
+    -r "$ROOT/requirements/optional.txt"
+
+  MMCV_VER=$(sed -n 's/^mmcv==\([0-9.]*\).*/\1/p' "$ROOT/requirements/mmcv.txt")
+  WHEELDIR="$CACHE/wheels/mmcv-${MMCV_VER}-torch${TORCHVER}-py${PYVER}"
+  if ! ls "$WHEELDIR"/mmcv-*.whl >/dev/null 2>&1; then
+    step "building mmcv $MMCV_VER with ops from the PyPI sdist (~9 min on 2 cores, once per torch version)"
+    BUILD=$(mktemp -d)
+    "${PIP[@]}" download -q --no-deps --no-binary :all: "mmcv==$MMCV_VER" -d "$BUILD"
+    tar -xzf "$BUILD"/mmcv-"$MMCV_VER".tar.gz -C "$BUILD"
+    SRC="$BUILD/mmcv-$MMCV_VER"
+    # torch >= 2.14 headers need C++20; mmcv 2.1.0 asks for C++17.
+    grep -q -- "-std=c++17" "$SRC/setup.py" || fail "mmcv setup.py no longer holds -std=c++17"
+    sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
+    # No build isolation: an isolated build has no torch and silently produces mmcv without ops.
+    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" wheel --no-deps --no-build-isolation \
+      -w "$BUILD/dist" "$SRC" 2>&1 | grep -E "^(Building|Successfully|ERROR|error)|Compiling mmcv" >&2 \
+      || true
+    ls "$BUILD"/dist/mmcv-*.whl >/dev/null 2>&1 || fail "mmcv wheel was not produced (rerun with bash -x)"
+    mkdir -p "$WHEELDIR"
+    cp "$BUILD"/dist/mmcv-*.whl "$WHEELDIR/"
+    rm -rf "$BUILD"
+  else
+    step "reusing the cached mmcv wheel in $WHEELDIR"
+  fi
+  step "installing mmcv from $WHEELDIR"
+  "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEELDIR"/mmcv-*.whl
+  "${PIP[@]}" install -q addict yapf packaging Pillow pyyaml
+
+  step "checking the compiled mmcv ops"
+  "$PY" -c "from mmcv.ops import nms, roi_align" \
+    || fail "mmcv was installed without its compiled ops; delete $WHEELDIR and rerun"
+  touch "$STAMP"
+else
+  step "reusing the complete environment $VENV"
+fi
+
+# mmvl itself: editable, pointing at this clone (cheap; redone when another clone used the env).
+HERE=$("$PY" -c 'import mmvl, os; print(os.path.dirname(os.path.dirname(mmvl.__file__)))' \
+  2>/dev/null || true)
+if [[ "$HERE" != "$ROOT" ]]; then
+  step "installing mmvl from $ROOT (editable)"
+  "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
+fi
+
+step "verifying the installation"
+(cd /tmp && "$PY" -c "from mmcv.ops import nms, roi_align; import mmdet, mmpretrain, mmvl")
+
+ln -sfn "$VENV" "$ROOT/.venv"
+step "ready: $VENV (linked as .venv)"
