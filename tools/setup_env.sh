@@ -55,20 +55,22 @@ fi
 
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
+# pip.conf on some machines lists local indexes that do not exist; drop that noise, keep errors.
+pip_() { "${PIP[@]}" "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2); }
 
 if [[ ! -f "$STAMP" ]]; then
   step "creating the environment $VENV"
   [[ -x "$PY" ]] || "$PYTHON" -m venv "$VENV"
 
   step "installing build tools (requirements/build.txt)"
-  "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
+  pip_ install -q -r "$ROOT/requirements/build.txt"
 
   step "installing torch and torchvision (requirements/torch.txt; ~5 GB, a few minutes the first time)"
-  "${PIP[@]}" install -q -r "$ROOT/requirements/torch.txt"
+  pip_ install -q -r "$ROOT/requirements/torch.txt"
   TORCHVER=$("$PY" -c 'import torch; print(torch.__version__.split("+")[0])')
 
   step "installing the pinned stack (requirements/runtime.txt, tests.txt, optional.txt)"
-  "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
+  pip_ install -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt" \
     -r "$ROOT/requirements/optional.txt"
 
   MMCV_VER=$(sed -n 's/^mmcv==\([0-9.]*\).*/\1/p' "$ROOT/requirements/mmcv.txt")
@@ -76,14 +78,14 @@ if [[ ! -f "$STAMP" ]]; then
   if ! ls "$WHEELDIR"/mmcv-*.whl >/dev/null 2>&1; then
     step "building mmcv $MMCV_VER with ops from the PyPI sdist (~9 min on 2 cores, once per torch version)"
     BUILD=$(mktemp -d)
-    "${PIP[@]}" download -q --no-deps --no-binary :all: "mmcv==$MMCV_VER" -d "$BUILD"
+    pip_ download -q --no-deps --no-binary :all: "mmcv==$MMCV_VER" -d "$BUILD"
     tar -xzf "$BUILD"/mmcv-"$MMCV_VER".tar.gz -C "$BUILD"
     SRC="$BUILD/mmcv-$MMCV_VER"
     # torch >= 2.14 headers need C++20; mmcv 2.1.0 asks for C++17.
     grep -q -- "-std=c++17" "$SRC/setup.py" || fail "mmcv setup.py no longer holds -std=c++17"
     sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
     # No build isolation: an isolated build has no torch and silently produces mmcv without ops.
-    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" wheel --no-deps --no-build-isolation \
+    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} pip_ wheel --no-deps --no-build-isolation \
       -w "$BUILD/dist" "$SRC" 2>&1 | grep -E "^(Building|Successfully|ERROR|error)|Compiling mmcv" >&2 \
       || true
     ls "$BUILD"/dist/mmcv-*.whl >/dev/null 2>&1 || fail "mmcv wheel was not produced (rerun with bash -x)"
@@ -94,8 +96,8 @@ if [[ ! -f "$STAMP" ]]; then
     step "reusing the cached mmcv wheel in $WHEELDIR"
   fi
   step "installing mmcv from $WHEELDIR"
-  "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEELDIR"/mmcv-*.whl
-  "${PIP[@]}" install -q addict yapf packaging Pillow pyyaml
+  pip_ install -q --no-deps --force-reinstall "$WHEELDIR"/mmcv-*.whl
+  pip_ install -q addict yapf packaging Pillow pyyaml
 
   step "checking the compiled mmcv ops"
   "$PY" -c "from mmcv.ops import nms, roi_align" \
@@ -106,11 +108,12 @@ else
 fi
 
 # mmvl itself: editable, pointing at this clone (cheap; redone when another clone used the env).
-HERE=$("$PY" -c 'import mmvl, os; print(os.path.dirname(os.path.dirname(mmvl.__file__)))' \
+# (run from /tmp: from the clone itself `import mmvl` would find the source folder, installed or not)
+HERE=$(cd /tmp && "$PY" -c 'import mmvl, os; print(os.path.dirname(os.path.dirname(mmvl.__file__)))' \
   2>/dev/null || true)
 if [[ "$HERE" != "$ROOT" ]]; then
   step "installing mmvl from $ROOT (editable)"
-  "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
+  pip_ install -q --no-deps --no-build-isolation -e "$ROOT"
 fi
 
 step "verifying the installation"

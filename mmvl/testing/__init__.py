@@ -1,1 +1,94 @@
 # Copyright (c) mmvl contributors. All rights reserved.
+"""Helpers for tests: locating shipped configs and pointing them at a small toy world."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+
+import mmvl
+
+__all__ = ['get_config_path', 'get_toyworld_config', 'toyworld_cfg_options', 'REPO_ROOT']
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(mmvl.__file__)))
+
+
+def get_config_path(relative: str) -> str:
+    """Path of a shipped config, found through the installed package (``mmvl/.mim/configs``)."""
+    path = osp.join(osp.dirname(mmvl.__file__), '.mim', 'configs', relative)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'no shipped config {relative} (looked at {path})')
+    return path
+
+
+def _set_data_root(node, data_root: str) -> None:
+    """Replace every ``data_root`` (and paths built from the default root) under ``node``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == 'data_root' and isinstance(value, str):
+                suffix = value.split('data/toyworld/', 1)[-1] if 'data/toyworld/' in value else ''
+                node[key] = osp.join(data_root, suffix)
+            elif key == 'ann_file' and isinstance(value, str) and value.startswith('data/toyworld/'):
+                node[key] = osp.join(data_root, value[len('data/toyworld/'):])
+            else:
+                _set_data_root(value, data_root)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _set_data_root(item, data_root)
+
+
+def get_toyworld_config(relative: str,
+                        data_root: str,
+                        work_dir: Optional[str] = None,
+                        **overrides) -> Config:
+    """Load a shipped toy-world config with its data under ``data_root``.
+
+    Args:
+        relative (str): Config path relative to ``configs/``.
+        data_root (str): The generated toy world's directory.
+        work_dir (str, optional): Work dir to set. Defaults to None.
+        **overrides: Merged into the config with ``merge_from_dict`` (dotted keys allowed).
+
+    Returns:
+        Config: The config, ready for ``Runner.from_cfg``.
+    """
+    cfg = Config.fromfile(get_config_path(relative))
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
+                'test_evaluator'):
+        if cfg.get(key) is not None:
+            _set_data_root(cfg[key], data_root)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    if overrides:
+        cfg.merge_from_dict(overrides)
+    return cfg
+
+
+def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
+    """``--cfg-options`` that point a toy-world config at ``data_root`` (for subprocess tests).
+
+    Args:
+        data_root (str): The generated toy world's directory.
+        kind (str): ``'instance'`` (COCO instances configs), ``'scenes'`` (unlabelled images)
+            or ``'shapes'`` (ImageNet-style class folders). Defaults to ``'instance'``.
+
+    Returns:
+        list[str]: ``key=value`` strings.
+    """
+    root = data_root.rstrip('/') + '/'
+    if kind == 'instance':
+        ann = root + 'annotations/instances_val.json'
+        return [
+            f'train_dataloader.dataset.data_root={root}',
+            f'val_dataloader.dataset.data_root={root}',
+            f'test_dataloader.dataset.data_root={root}', f'val_evaluator.ann_file={ann}',
+            f'test_evaluator.ann_file={ann}'
+        ]
+    if kind == 'scenes':
+        return [f'train_dataloader.dataset.data_root={root}']
+    if kind == 'shapes':
+        return [
+            f'train_dataloader.dataset.data_root={root}imagenet/',
+            f'val_dataloader.dataset.data_root={root}imagenet/',
+            f'test_dataloader.dataset.data_root={root}imagenet/'
+        ]
+    raise ValueError(f"kind must be 'instance', 'scenes' or 'shapes', got {kind!r}")

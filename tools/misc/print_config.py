@@ -13,6 +13,7 @@ Example::
 import argparse
 import os
 import os.path as osp
+from typing import Optional
 
 from mmengine.config import Config, DictAction
 
@@ -21,7 +22,7 @@ from mmvl.utils import UnknownConfigKeyError, check_cfg_options
 SAVE_SUFFIXES = ('.py', '.json', '.yml', '.yaml')
 
 
-def parse_args() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     """Build the command-line parser."""
     parser = argparse.ArgumentParser(
         description='Print the whole config, with its bases merged and --cfg-options applied.')
@@ -41,7 +42,7 @@ def parse_args() -> argparse.ArgumentParser:
     return parser
 
 
-def load_config(path: str, cfg_options: dict = None) -> Config:
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Load ``path`` and merge ``cfg_options`` into it, refusing unknown keys.
 
     Args:
@@ -65,7 +66,7 @@ def load_config(path: str, cfg_options: dict = None) -> Config:
 
 
 def main() -> None:
-    parser = parse_args()
+    parser = build_parser()
     args = parser.parse_args()
     if args.save_path is not None and not args.save_path.endswith(SAVE_SUFFIXES):
         parser.error(f'--save-path must end with one of {", ".join(SAVE_SUFFIXES)}, '

@@ -91,7 +91,7 @@ def referring_expressions(rng: np.random.Generator, objects: Sequence[ToyObject]
                 k != i and matches(y, land, land_sets[0])
                 and relation(x.centre, y.centre, image_size) == rel
                 for k, y in enumerate(objects))]
-            if hits == [target]:
+            if len(hits) == 1 and hits[0] is target:
                 candidates.append((attrs, (rel, land, land_sets[0])))
     if not candidates:
         return []
@@ -319,7 +319,7 @@ def nlvr2_statements(rng: np.random.Generator, left: Sequence[ToyObject],
             truth = all(any(o.colour == colour for o in s) for s in (left, right))
             return f'both images contain {article(colour)} object.', truth
         if kind == 2:
-            shape = pick_shape(left + right)
+            shape = pick_shape(list(left) + list(right))
             truth = all(any(o.shape == shape for o in s) for s in (left, right))
             return f'both images contain {article(shape)}.', truth
         if kind == 3:
@@ -335,7 +335,7 @@ def nlvr2_statements(rng: np.random.Generator, left: Sequence[ToyObject],
             return ('the left image has more objects than the right image.',
                     len(left) > len(right))
         if kind == 5:
-            shape = pick_shape(left + right)
+            shape = pick_shape(list(left) + list(right))
             truth = not any(o.shape == shape for o in list(left) + list(right))
             return f'neither image contains {article(shape)}.', truth
         total = len(left) + len(right)

@@ -65,6 +65,8 @@ class Scene:
         bboxes (list[list[float]]): Tight ``[x, y, w, h]`` per object.
         polygons (list[list[list[float]]]): COCO polygons per object.
         png (bytes): The encoded image.
+        ann_ids (list[int]): Global annotation id per object, filled in by the generator.
+        text (dict): Generated language (captions, refs, VQA), filled in by the generator.
     """
     image_id: int
     split: str
@@ -75,6 +77,7 @@ class Scene:
     polygons: List[List[List[float]]]
     png: bytes
     ann_ids: List[int] = field(default_factory=list)
+    text: dict = field(default_factory=dict)
 
     @property
     def file_name(self) -> str:

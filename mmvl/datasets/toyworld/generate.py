@@ -1,0 +1,285 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+"""Generate the whole toy world on disk (see ``readme.py`` for the layout written).
+
+Randomness comes only from ``numpy.random.Generator`` objects seeded with
+``(seed, stream, index)``, one stream per product (scenes, captions, refs, ...), so every file is a
+pure function of the arguments and re-runs are byte-identical.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from . import task_writers, video, writers
+from .language import captions, referring_expressions, vqa_items
+from .readme import OUTPUT_ENTRIES, readme_text
+from .scene import Scene, make_scene
+from .vocabulary import CLASSES, HELD_OUT_PAIRS
+
+GENERATOR = 'mmvl.datasets.toyworld'
+FORMAT_VERSION = 1
+_STREAMS = dict(scene=0, caption=1, ref=2, vqa=3, nlvr2=4, imagenet=5, video=6)
+
+
+def _rng(seed: int, stream: str, index: int = 0) -> np.random.Generator:
+    return np.random.default_rng([seed, _STREAMS[stream], index])
+
+
+def split_sizes(num_images: int, val_fraction: float) -> Tuple[int, int]:
+    """Numbers of train and val images; both at least one.
+
+    Args:
+        num_images (int): Total images (at least 2).
+        val_fraction (float): Share of val images, in (0, 1).
+
+    Returns:
+        tuple[int, int]: (num_train, num_val).
+    """
+    num_val = min(num_images - 1, max(1, int(round(num_images * val_fraction))))
+    return num_images - num_val, num_val
+
+
+def argument_problems(num_images: int, seed: int, image_size: int, val_fraction: float,
+                      num_videos: int, num_frames: int, images_per_class: Optional[int]
+                      ) -> List[Tuple[str, str]]:
+    """Check ``generate_toyworld`` arguments.
+
+    Returns:
+        list[tuple[str, str]]: (argument name, what is wrong) per bad argument; empty if fine.
+    """
+    checks = [
+        (num_images >= 2, 'num_images', 'must be at least 2 (one train and one val image)'),
+        (seed >= 0, 'seed', 'must be >= 0'),
+        (64 <= image_size <= 1024, 'image_size', 'must be in [64, 1024]'),
+        (0 < val_fraction < 1, 'val_fraction', 'must be in the open interval (0, 1)'),
+        (num_videos >= 0, 'num_videos', 'must be >= 0'),
+        (num_frames >= 1, 'num_frames', 'must be >= 1'),
+        (images_per_class is None or images_per_class >= 1, 'images_per_class', 'must be >= 1'),
+    ]
+    return [(name, why) for ok, name, why in checks if not ok]
+
+
+def prepare_out_dir(out_dir: str) -> None:
+    """Create ``out_dir``, or clear the entries a previous run wrote there.
+
+    Raises:
+        NotADirectoryError: ``out_dir`` exists and is not a directory.
+        FileExistsError: ``out_dir`` is non-empty and has no toy-world ``summary.json``.
+    """
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise NotADirectoryError(f'out_dir {out_dir!r} exists and is not a directory')
+    os.makedirs(out_dir, exist_ok=True)
+    entries = os.listdir(out_dir)
+    if not entries:
+        return
+    summary = osp.join(out_dir, 'summary.json')
+    ours = False
+    if osp.isfile(summary):
+        with open(summary, encoding='utf-8') as f:
+            try:
+                ours = json.load(f).get('generator') == GENERATOR
+            except (ValueError, AttributeError):
+                ours = False
+    if not ours:
+        raise FileExistsError(f'out_dir {out_dir!r} is not empty and holds no toy world written '
+                              'by make_toyworld; choose a new or empty folder')
+    for name in OUTPUT_ENTRIES:
+        path = osp.join(out_dir, name)
+        if osp.isdir(path) and not osp.islink(path):
+            shutil.rmtree(path)
+        elif osp.lexists(path):
+            os.remove(path)
+
+
+def _forced_pairs(val_rank: int, num_val: int) -> List[Tuple[str, str]]:
+    """Held-out pairs placed in val image ``val_rank`` (round-robin over val images)."""
+    return [p for k, p in enumerate(HELD_OUT_PAIRS) if k % num_val == val_rank]
+
+
+def make_scenes(num_images: int, seed: int, image_size: int, val_fraction: float,
+                progress: Callable[[str], None] = lambda msg: None) -> List[Scene]:
+    """Sample, render and describe all scenes (train first, then val).
+
+    Train scenes never contain a ``HELD_OUT_PAIRS`` composition (nor does their text mention
+    one); every held-out pair is placed in at least one val scene.
+
+    Args:
+        num_images (int): Total scenes.
+        seed (int): Generator seed.
+        image_size (int): Side of the square images.
+        val_fraction (float): Share of val scenes.
+        progress (Callable[[str], None]): Receives progress messages.
+
+    Returns:
+        list[Scene]: Scenes with ``ann_ids`` and ``text`` (captions, refs, vqa) filled in.
+    """
+    num_train, num_val = split_sizes(num_images, val_fraction)
+    scenes, next_ann = [], 1
+    for idx in range(num_images):
+        is_train = idx < num_train
+        forbidden = HELD_OUT_PAIRS if is_train else ()
+        forced = () if is_train else _forced_pairs(idx - num_train, num_val)
+        scene = make_scene(_rng(seed, 'scene', idx), idx + 1, 'train' if is_train else 'val',
+                           image_size, forbidden, forced)
+        scene.ann_ids = list(range(next_ann, next_ann + len(scene.objects)))
+        next_ann += len(scene.objects)
+        ref_rng = _rng(seed, 'ref', idx)
+        refs = []
+        for k in range(len(scene.objects)):
+            exprs = referring_expressions(ref_rng, scene.objects, k, image_size)
+            if exprs:
+                refs.append(dict(obj=k, expressions=exprs))
+        vqa_rng = _rng(seed, 'vqa', idx)
+        items = vqa_items(vqa_rng, scene.objects, image_size, forbidden)
+        scene.text = dict(captions=captions(_rng(seed, 'caption', idx), scene.objects, image_size),
+                          refs=refs, vqa=task_writers.vqa_with_answers(vqa_rng, items))
+        scenes.append(scene)
+        if (idx + 1) % 50 == 0 or idx + 1 == num_images:
+            progress(f'scenes {idx + 1}/{num_images}')
+    return scenes
+
+
+def _write_text(text: str, path: str) -> None:
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(text)
+
+
+def generate_toyworld(out_dir: str, num_images: int = 200, seed: int = 0, image_size: int = 160,
+                      val_fraction: float = 0.2, num_videos: int = 4, num_frames: int = 8,
+                      images_per_class: Optional[int] = None,
+                      progress: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
+    """Write the toy world in its public formats under ``out_dir``.
+
+    The layout is described in ``README.md`` inside ``out_dir`` (see ``readme.readme_text``).
+    Re-running with the same arguments gives byte-identical files; a previous toy world in
+    ``out_dir`` is replaced.
+
+    Args:
+        out_dir (str): Output folder; created if missing, must be empty or a previous toy world.
+        num_images (int): Scenes in train + val (at least 2). Defaults to 200.
+        seed (int): Seed of every random choice (>= 0). Defaults to 0.
+        image_size (int): Side of the square images in pixels. Defaults to 160.
+        val_fraction (float): Share of scenes in val, in (0, 1). Defaults to 0.2.
+        num_videos (int): Clips in ``video/``. Defaults to 4.
+        num_frames (int): Frames per clip. Defaults to 8.
+        images_per_class (int, optional): ImageNet-style train images per class. Defaults to
+            None, meaning ``max(2, num_images // 8)``; val gets ``val_fraction`` of it (>= 1).
+        progress (Callable[[str], None], optional): Receives progress messages. Defaults to None.
+
+    Returns:
+        dict: The contents of ``summary.json`` plus ``out_dir`` (absolute path).
+    """
+    given = dict(num_images=num_images, seed=seed, image_size=image_size,
+                 val_fraction=val_fraction, num_videos=num_videos, num_frames=num_frames,
+                 images_per_class=images_per_class)
+    problems = argument_problems(**given)
+    if problems:
+        raise ValueError('; '.join(f'{name} {why} (got {given[name]!r})'
+                                   for name, why in problems))
+    say = progress or (lambda msg: None)
+    prepare_out_dir(out_dir)
+    join = lambda *p: osp.join(out_dir, *p)  # noqa: E731
+    for sub in ('annotations', 'refcoco', 'vqa', 'nlvr2', 'imagenet/meta'):
+        os.makedirs(join(sub), exist_ok=True)
+
+    scenes = make_scenes(num_images, seed, image_size, val_fraction, say)
+    by_split = {s: [x for x in scenes if x.split == s] for s in ('train', 'val')}
+    for scene in scenes:
+        writers.write_bytes(scene.png, join(scene.split, scene.file_name))
+    say(f'wrote {len(scenes)} images to train/ and val/')
+
+    for split, group in by_split.items():
+        writers.dump_json(writers.coco_instances(group, seed), join(
+            'annotations', f'instances_{split}.json'))
+        writers.dump_json(writers.coco_captions(group, seed), join(
+            'annotations', f'captions_{split}.json'))
+    writers.dump_json(writers.karpathy(scenes, seed), join('annotations', 'karpathy_toyworld.json'))
+    for split in ('train', 'val', 'test'):
+        writers.dump_json(writers.blip_captions(scenes, split),
+                          join('annotations', f'coco_karpathy_{split}.json'))
+    instances, refs = writers.refcoco(scenes, seed)
+    writers.dump_json(instances, join('refcoco', 'instances.json'))
+    writers.dump_pickle(refs, join('refcoco', 'refs(unc).p'))
+    say(f'wrote annotations/ and refcoco/ ({len(refs)} refs)')
+
+    vqa_counts, nlvr2_counts = {}, {}
+    for split, group in by_split.items():
+        questions, answers = task_writers.vqa_files(group, split, seed)
+        writers.dump_json(questions, join('vqa', f'toyworld_{split}_questions.json'))
+        writers.dump_json(answers, join('vqa', f'toyworld_{split}_annotations.json'))
+        vqa_counts[split] = len(questions['questions'])
+        name = 'train' if split == 'train' else 'dev'
+        examples, images = task_writers.nlvr2_examples(
+            _rng(seed, 'nlvr2', int(split == 'val')), group, name,
+            HELD_OUT_PAIRS if split == 'train' else ())
+        for file_name, data in images.items():
+            writers.write_bytes(data, join('nlvr2', 'images', name, file_name))
+        _write_text(''.join(json.dumps(e, separators=(',', ':')) + '\n'
+                            for e in examples), join('nlvr2', f'{name}.json'))
+        nlvr2_counts[name] = len(examples)
+    say(f'wrote vqa/ ({sum(vqa_counts.values())} questions) and nlvr2/ '
+        f'({sum(nlvr2_counts.values())} statements)')
+
+    per_class = images_per_class or max(2, num_images // 8)
+    imagenet_counts = {}
+    for split, count in (('train', per_class), ('val', max(1, round(per_class * val_fraction)))):
+        files = []
+        for label, shape in enumerate(CLASSES):
+            for k in range(count):
+                rng = _rng(seed, 'imagenet', (label * 2 + (split == 'val')) * 100000 + k)
+                data = task_writers.classification_image(
+                    rng, shape, image_size, HELD_OUT_PAIRS if split == 'train' else ())
+                name = f'{shape}/{shape}_{k:05d}.png'
+                writers.write_bytes(data, join('imagenet', split, name))
+                files.append((name, label))
+        _write_text(task_writers.imagenet_list(files), join('imagenet', 'meta', f'{split}.txt'))
+        imagenet_counts[split] = len(files)
+    say(f'wrote imagenet/ ({imagenet_counts["train"]} train, {imagenet_counts["val"]} val)')
+
+    clips = [video.make_clip(_rng(seed, 'video', v), f'toy{v:05d}', image_size, num_frames,
+                             HELD_OUT_PAIRS) for v in range(num_videos)]
+    if clips:
+        for clip in clips:
+            for t, data in enumerate(clip.frames):
+                writers.write_bytes(data, join('video', 'JPEGImages', clip.video_id,
+                                               f'{video.frame_name(t)}.jpg'))
+        os.makedirs(join('video', 'annotations'), exist_ok=True)
+        vis = video.youtube_vis(clips, image_size, seed)
+        writers.dump_json(vis, join('video', 'annotations', 'youtube_vis_train.json'))
+        expressions, meta = video.ref_youtube_vos(clips)
+        writers.dump_json(expressions, join('video', 'meta_expressions.json'))
+        writers.dump_json(meta, join('video', 'meta.json'))
+        num_exps = sum(len(v['expressions']) for v in expressions['videos'].values())
+        say(f'wrote video/ ({len(clips)} clips, {num_exps} expressions)')
+    else:
+        vis, num_exps = dict(annotations=[]), 0
+
+    ref_splits: Dict[str, int] = {}
+    for ref in refs:
+        ref_splits[ref['split']] = ref_splits.get(ref['split'], 0) + 1
+    held = {tuple(p) for p in HELD_OUT_PAIRS}
+    counts = dict(
+        images={s: len(g) for s, g in by_split.items()},
+        objects={s: sum(len(x.objects) for x in g) for s, g in by_split.items()},
+        held_out_objects={s: sum((o.colour, o.shape) in held for x in g for o in x.objects)
+                          for s, g in by_split.items()},
+        captions={s: sum(len(x.text['captions']) for x in g) for s, g in by_split.items()},
+        refs=dict(sorted(ref_splits.items())),
+        ref_sentences=sum(len(r['sentences']) for r in refs),
+        vqa_questions=vqa_counts, nlvr2_statements=nlvr2_counts, imagenet_images=imagenet_counts,
+        videos=len(clips), video_frames=len(clips) * num_frames,
+        video_tracks=len(vis['annotations']), video_expressions=num_exps)
+    summary = dict(
+        generator=GENERATOR, format_version=FORMAT_VERSION,
+        arguments=dict(num_images=num_images, seed=seed, image_size=image_size,
+                       val_fraction=val_fraction, num_videos=num_videos, num_frames=num_frames,
+                       images_per_class=per_class),
+        held_out_pairs=[list(p) for p in HELD_OUT_PAIRS], counts=counts)
+    _write_text(readme_text(summary), join('README.md'))
+    with open(join('summary.json'), 'w', encoding='utf-8') as f:
+        f.write(json.dumps(summary, indent=2) + '\n')
+    say(f'wrote README.md and summary.json to {out_dir}')
+    return dict(summary, out_dir=osp.abspath(out_dir))

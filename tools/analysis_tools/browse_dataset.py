@@ -1,0 +1,207 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+"""Run a config's dataset pipeline and draw each sample with its annotations.
+
+One PNG per sample is written to ``--output-dir`` (and shown in a window unless
+``--not-show``). The drawing goes through the config's visualizer when it suits the samples:
+
+* detection samples (``DetDataSample``) and mmdet's ``DetLocalVisualizer``: boxes, masks,
+  class names, as mmdet's ``browse_dataset.py``;
+* mmpretrain samples (``DataSample``): the image with its ground-truth label, through
+  mmpretrain's ``UniversalVisualizer`` (built here if the config has another visualizer);
+* anything else: mmengine's ``Visualizer`` draws what the sample holds (boxes, masks, labels).
+
+Images come out of the pipeline, so they show the augmentations of that phase.
+
+Example::
+
+    python tools/analysis_tools/browse_dataset.py \
+        configs/mask_rcnn/mask-rcnn_r18_fpn_1xb4-600it_toyworld.py \
+        --output-dir work_dirs/browse --not-show --max-samples 20
+"""
+import argparse
+import os
+import os.path as osp
+from typing import Any, Callable, Optional
+
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmengine.structures import BaseDataElement
+from mmengine.utils import ProgressBar
+from mmengine.visualization import Visualizer
+
+from mmvl.registry import DATASETS, VISUALIZERS
+from mmvl.utils import UnknownConfigKeyError, check_cfg_options, register_all_modules
+
+# Samples drawn from small images (64 px toy classification crops) are upscaled to this size,
+# so that the label text stays legible.
+MIN_DRAW_SIZE = 256
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the command-line parser."""
+    parser = argparse.ArgumentParser(
+        description='Draw the samples of a config\'s dataset, after its pipeline, with their '
+        'annotations (one PNG per sample).')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--output-dir', '-o', default=None, help='write the PNGs here')
+    parser.add_argument(
+        '--not-show', action='store_true', help='do not show the images in a window')
+    parser.add_argument(
+        '--phase', '-p', default='train', choices=['train', 'val', 'test'],
+        help='which <phase>_dataloader.dataset to browse. Defaults to train.')
+    parser.add_argument(
+        '--max-samples', '-n', type=int, default=None,
+        help='draw at most this many samples (defaults to the whole dataset)')
+    parser.add_argument(
+        '--show-interval', type=float, default=2, help='seconds per shown image')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, as key=value pairs (e.g. '
+        'train_dataloader.dataset.data_root=data/toyworld/); a key that the config does not '
+        'hold is an error.')
+    return parser
+
+
+def to_rgb_image(inputs: Any) -> np.ndarray:
+    """Turn packed pipeline ``inputs`` (C x H x W, BGR) into an H x W x 3 RGB uint8 image.
+
+    Several views (a list, as multi-view self-supervised pipelines give) are put side by side.
+    """
+    if isinstance(inputs, (list, tuple)):
+        views = [to_rgb_image(view) for view in inputs]
+        height = max(v.shape[0] for v in views)
+        views = [np.pad(v, ((0, height - v.shape[0]), (0, 0), (0, 0))) for v in views]
+        return np.concatenate(views, axis=1)
+    array = inputs.numpy() if isinstance(inputs, torch.Tensor) else np.asarray(inputs)
+    if array.ndim == 2:
+        array = array[None]
+    array = array.transpose(1, 2, 0)
+    if array.shape[2] == 1:
+        array = np.repeat(array, 3, axis=2)
+    return np.ascontiguousarray(array[..., ::-1].clip(0, 255).astype(np.uint8))
+
+
+def draw_detection(visualizer: Visualizer, name: str, image: np.ndarray,
+                   sample: BaseDataElement, out_file: Optional[str], args: argparse.Namespace):
+    """Draw a ``DetDataSample``'s ground truth with mmdet's ``DetLocalVisualizer``."""
+    from mmdet.structures.bbox import BaseBoxes
+    gt = sample.get('gt_instances')
+    if gt is not None and isinstance(gt.get('bboxes'), BaseBoxes):
+        gt.bboxes = gt.bboxes.tensor  # the visualizer sums and slices a plain tensor
+    visualizer.add_datasample(
+        name, image, sample, draw_pred=False, show=not args.not_show,
+        wait_time=args.show_interval, out_file=out_file)
+
+
+def draw_classification(visualizer: Visualizer, name: str, image: np.ndarray,
+                        sample: BaseDataElement, out_file: Optional[str],
+                        args: argparse.Namespace):
+    """Draw an mmpretrain ``DataSample`` and its label with ``UniversalVisualizer``."""
+    small = max(image.shape[:2])
+    visualizer.visualize_cls(
+        image, sample, draw_pred=False,
+        rescale_factor=MIN_DRAW_SIZE / small if small < MIN_DRAW_SIZE else None,
+        show=not args.not_show, wait_time=args.show_interval, name=name, out_file=out_file)
+
+
+def draw_generic(visualizer: Visualizer, name: str, image: np.ndarray,
+                 sample: BaseDataElement, out_file: Optional[str], args: argparse.Namespace):
+    """Draw whatever boxes, masks and labels the sample holds with mmengine's ``Visualizer``."""
+    visualizer.set_image(image)
+    lines = []
+    instances = sample.get('gt_instances')
+    if instances is not None:
+        bboxes = instances.get('bboxes')
+        if bboxes is not None and len(bboxes):
+            visualizer.draw_bboxes(getattr(bboxes, 'tensor', bboxes), edge_colors='lime')
+        masks = instances.get('masks')
+        if masks is not None and len(masks):
+            masks = masks.to_ndarray() if hasattr(masks, 'to_ndarray') else np.asarray(masks)
+            visualizer.draw_binary_masks(masks.astype(bool), alphas=0.5)
+        if 'labels' in instances:
+            lines.append(f'labels: {instances.labels.tolist()}')
+    if 'gt_label' in sample:
+        lines.append(f'label: {sample.gt_label.tolist()}')
+    if not lines:
+        lines.append(f'{name}: {image.shape[1]}x{image.shape[0]}')
+    visualizer.draw_texts('\n'.join(lines), np.array([2, 2]), colors='white', font_sizes=8)
+    drawn = visualizer.get_image()
+    if not args.not_show:
+        visualizer.show(drawn, win_name=name, wait_time=args.show_interval)
+    if out_file is not None:
+        import mmcv
+        mmcv.imwrite(drawn[..., ::-1], out_file)
+
+
+def choose_drawer(visualizer: Visualizer, sample: BaseDataElement) -> tuple:
+    """Pick the drawing function (and visualizer) that suits ``sample``."""
+    from mmdet.structures import DetDataSample
+    from mmdet.visualization import DetLocalVisualizer
+    from mmpretrain.structures import DataSample
+    from mmpretrain.visualization import UniversalVisualizer
+
+    if isinstance(sample, DetDataSample) and isinstance(visualizer, DetLocalVisualizer):
+        return draw_detection, visualizer
+    if isinstance(sample, DataSample):
+        if not isinstance(visualizer, UniversalVisualizer):
+            cls_visualizer = UniversalVisualizer(name='mmvl_browse_dataset')
+            cls_visualizer.dataset_meta = visualizer.dataset_meta
+            visualizer = cls_visualizer
+        return draw_classification, visualizer
+    return draw_generic, visualizer
+
+
+def main() -> None:
+    parser = build_parser()
+    args = parser.parse_args()
+    if args.not_show and args.output_dir is None:
+        parser.error('--not-show without --output-dir would draw nothing anywhere')
+    if args.max_samples is not None and args.max_samples <= 0:
+        parser.error(f'--max-samples must be positive, got {args.max_samples}')
+    if not osp.isfile(args.config):
+        parser.error(f'config file not found: {args.config}')
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    try:
+        if args.cfg_options:
+            check_cfg_options(cfg, args.cfg_options)
+            cfg.merge_from_dict(args.cfg_options)
+    except UnknownConfigKeyError as error:
+        parser.error(str(error))
+    loader_cfg = cfg.get(f'{args.phase}_dataloader')
+    if not loader_cfg or 'dataset' not in loader_cfg:
+        parser.error(f'{args.config} has no {args.phase}_dataloader.dataset; try another '
+                     '--phase')
+
+    init_default_scope(cfg.get('default_scope', 'mmvl'))
+    dataset = DATASETS.build(loader_cfg.dataset)
+    if 'visualizer' in cfg:
+        visualizer = VISUALIZERS.build(cfg.visualizer)
+    else:
+        visualizer = Visualizer.get_instance('mmvl_browse_dataset')
+    visualizer.dataset_meta = dataset.metainfo
+    if args.output_dir is not None:
+        os.makedirs(args.output_dir, exist_ok=True)
+
+    total = len(dataset) if args.max_samples is None else min(args.max_samples, len(dataset))
+    drawer: Optional[Callable] = None
+    progress = ProgressBar(total)
+    for index in range(total):
+        item = dataset[index]
+        sample = item['data_samples']
+        if drawer is None:
+            drawer, visualizer = choose_drawer(visualizer, sample)
+            print(f'\ndrawing {type(sample).__name__} with {type(visualizer).__name__} '
+                  f'({drawer.__name__})', flush=True)
+        stem = osp.splitext(osp.basename(sample.get('img_path') or f'sample{index}'))[0]
+        name = f'{index:05d}_{stem}'
+        out_file = None if args.output_dir is None else osp.join(args.output_dir, name + '.png')
+        drawer(visualizer, name, to_rgb_image(item['inputs']), sample, out_file, args)
+        progress.update()
+    print(f'\n{total} samples drawn' + (f' to {args.output_dir}' if args.output_dir else ''))
+
+
+if __name__ == '__main__':
+    main()
