@@ -19,7 +19,7 @@ demo: toyworld
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR) --resume
 	$(PY) tools/test.py $(DEMO_CFG) $$(cat $(DEMO_DIR)/last_checkpoint) --work-dir $(DEMO_DIR) \
 		--show-dir show --out $(DEMO_DIR)/predictions.pkl
-	$(PY) demo/image_demo.py $(DATA)/val/000000.png $(DEMO_CFG) \
+	$(PY) demo/image_demo.py $$(ls $(DATA)/val/*.png | head -n 1) $(DEMO_CFG) \
 		--weights $$(cat $(DEMO_DIR)/last_checkpoint) --out-dir outputs/demo --pred-score-thr 0.5
 	$(PY) demo/image_demo.py $$($(PY) -c "import skimage, os; print(os.path.join(os.path.dirname(skimage.__file__), 'data', 'coffee.png'))") \
 		$(DEMO_CFG) --weights $$(cat $(DEMO_DIR)/last_checkpoint) --out-dir outputs/demo --pred-score-thr 0.5

@@ -15,6 +15,8 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
+from mmengine.config import DictAction
+
 from mmvl.apis import DetSegInferencer, InputError
 
 
@@ -38,16 +40,27 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--palette',
         default='none',
         choices=['coco', 'voc', 'citys', 'random', 'none'],
-        help="box and mask colours; 'none' takes the config's (or the checkpoint's) palette")
+        help="box and mask colours; 'none': the checkpoint's, else the config's palette")
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. model.test_cfg.rcnn.max_per_img=10')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     out_dir = '' if args.no_save_vis and args.no_save_pred else args.out_dir
+    if not osp.exists(args.inputs):  # fail before spending seconds on the model
+        sys.exit(f'error: input image or directory not found: {args.inputs}')
     try:
         inferencer = DetSegInferencer(
-            args.model, weights=args.weights, device=args.device, palette=args.palette)
+            args.model,
+            weights=args.weights,
+            device=args.device,
+            cfg_options=args.cfg_options,
+            palette=args.palette)
         result = inferencer(
             args.inputs,
             batch_size=args.batch_size,

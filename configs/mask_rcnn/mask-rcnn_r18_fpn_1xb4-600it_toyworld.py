@@ -15,17 +15,22 @@ model = dict(
         frozen_stages=-1,  # from scratch: train every stage and keep BN statistics live
         norm_eval=False,
         init_cfg=None),
-    neck=dict(in_channels=[64, 128, 256, 512], out_channels=128),
+    neck=dict(in_channels=[64, 128, 256, 512], out_channels=64),
     rpn_head=dict(
-        in_channels=128,
-        feat_channels=128,
+        in_channels=64,
+        feat_channels=64,
         # toy objects are 8-80 px: anchors 16-256 px instead of 32-512 px
         anchor_generator=dict(scales=[4])),
     roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=128),
-        bbox_head=dict(in_channels=128, fc_out_channels=256, num_classes=num_classes),
-        mask_roi_extractor=dict(out_channels=128),
-        mask_head=dict(in_channels=128, conv_out_channels=128, num_classes=num_classes)),
+        bbox_roi_extractor=dict(out_channels=64),
+        bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=num_classes),
+        mask_roi_extractor=dict(out_channels=64),
+        mask_head=dict(
+            num_convs=2, in_channels=64, conv_out_channels=64, num_classes=num_classes)),
+    # at most 6 objects per scene: fewer proposals and sampled RoIs than COCO's 1000 / 512
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
+        rcnn=dict(sampler=dict(num=128))),
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300), rcnn=dict(max_per_img=50)))
 
 default_hooks = dict(visualization=dict(type='mmdet.DetVisualizationHook'))

@@ -11,11 +11,14 @@ test pipeline, the config's visualizer (``mmdet.DetLocalVisualizer``) draws, and
 * array inputs are BGR for the model *and* converted to RGB for drawing (mmdet draws them
   with red and blue swapped); outputs are always ``vis/<name>.png`` and ``preds/<name>.json``
   with one name per input (mmdet numbers arrays differently in ``vis`` and ``preds``);
-* a test pipeline without any resize still gets ``scale_factor`` 1 (mmdet's RoI heads assert it).
+* the metainfo is read from the dataset class and config without building the dataset
+  (mmdet builds it, so mmvl's ``CocoDataset`` demands the data root on disk to run a demo);
+* a test pipeline without any resize still gets ``scale_factor`` 1 (mmdet's RoI heads need it
+  to map predictions back to the original image, and fail with ``KeyError`` without it).
 """
 import copy
 import warnings
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Literal, Optional, Union, get_args
 
 import mmengine
 import numpy as np
@@ -29,16 +32,15 @@ from mmvl.registry import INFERENCERS
 from .base_inferencer import MMVLInferencer
 from .model import ConfigLike
 
-LOADER_TYPES = ('LoadImageFromFile', 'mmcv.LoadImageFromFile', 'mmdet.LoadImageFromFile')
-PALETTES = ('coco', 'voc', 'citys', 'random')
+PaletteName = Literal['coco', 'voc', 'citys', 'random', 'none']
+PALETTES = get_args(PaletteName)
 
 
-def _is_annotation_loader(transform_type: Any) -> bool:
-    """``LoadAnnotations``, ``mmdet.LoadPanopticAnnotations``, ... (by name, any scope)."""
-    if not isinstance(transform_type, str):
-        transform_type = getattr(transform_type, '__name__', '')
-    name = transform_type.rsplit('.', 1)[-1]
-    return name.startswith('Load') and name.endswith('Annotations')
+def _type_name(transform_type: Any) -> str:
+    """A transform's class name without scope (``'mmdet.Resize'`` -> ``'Resize'``)."""
+    if isinstance(transform_type, str):
+        return transform_type.rsplit('.', 1)[-1]
+    return getattr(transform_type, '__name__', '')
 
 
 @INFERENCERS.register_module()
@@ -59,8 +61,8 @@ class DetSegInferencer(MMVLInferencer):
         device (str, optional): Device. Defaults to None ('cuda' if available, else 'cpu').
         cfg_options (dict, optional): Overrides of config keys. Defaults to None.
         palette (str, optional): Box and mask colours: one of 'coco', 'voc', 'citys',
-            'random', or None/'none' to take the config's (then the checkpoint's) palette,
-            'random' if neither has one. Defaults to None.
+            'random', or None/'none' for the checkpoint's palette, else the config's, else
+            'random'. Defaults to None.
         show_progress (bool): Whether to show a progress bar. Defaults to True.
     """
 
@@ -71,13 +73,11 @@ class DetSegInferencer(MMVLInferencer):
                  weights: Optional[str] = None,
                  device: Optional[str] = None,
                  cfg_options: Optional[Dict[str, Any]] = None,
-                 palette: Optional[str] = None,
+                 palette: Optional[PaletteName] = None,
                  show_progress: bool = True) -> None:
-        if palette == 'none':
-            palette = None
         if palette is not None and palette not in PALETTES:
             raise ValueError(f'palette must be one of {PALETTES} or None, got {palette!r}')
-        self.palette = palette
+        self.palette = None if palette == 'none' else palette
         super().__init__(
             model, weights=weights, device=device, cfg_options=cfg_options,
             show_progress=show_progress)
@@ -97,10 +97,12 @@ class DetSegInferencer(MMVLInferencer):
             pipeline_cfg = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
         except AttributeError:
             raise KeyError('the config has no test_dataloader.dataset.pipeline') from None
-        pipeline_cfg = [t for t in pipeline_cfg if not _is_annotation_loader(t['type'])]
+        names = [_type_name(t['type']) for t in pipeline_cfg]
+        # LoadAnnotations, LoadPanopticAnnotations, ...: there is no ground truth to load.
+        pipeline_cfg = [t for t, name in zip(pipeline_cfg, names)
+                        if not (name.startswith('Load') and name.endswith('Annotations'))]
         loaders = [i for i, t in enumerate(pipeline_cfg)
-                   if t['type'] in LOADER_TYPES or getattr(t['type'], '__name__', '') ==
-                   'LoadImageFromFile']
+                   if _type_name(t['type']) == 'LoadImageFromFile']
         if not loaders:
             raise KeyError('the test pipeline has no LoadImageFromFile transform')
         # mmdet's loader: a path goes through LoadImageFromFile (with the same arguments), an
@@ -114,10 +116,15 @@ class DetSegInferencer(MMVLInferencer):
     def _transform(self, item: Union[str, np.ndarray, dict], name: str) -> dict:
         data = super()._transform(item, name)
         sample = data['data_samples']
-        # NOTE: a pipeline without Resize sets no `scale_factor`, and mmdet's bbox and mask
-        # heads assert it when rescaling predictions to the original image. Every resize
-        # transform sets it, so its absence means the image kept its size.
+        # NOTE: a pipeline without Resize sets no `scale_factor`, which mmdet's bbox and mask
+        # heads need to map predictions back to the original image. 1 is right only if the
+        # image kept its size.
         if 'scale_factor' not in sample:
+            if sample.get('img_shape') != sample.get('ori_shape'):
+                raise KeyError(
+                    f'the test pipeline resized {name!r} from {sample.get("ori_shape")} to '
+                    f'{sample.get("img_shape")} but does not pack `scale_factor`: add it to '
+                    'the meta_keys of PackDetInputs')
             sample.set_metainfo(dict(scale_factor=(1.0, 1.0)))
         return data
 

@@ -20,6 +20,7 @@ class CheckedCOCO(COCO):
 
     def __init__(self, annotation_file: Optional[str] = None) -> None:
         super().__init__(annotation_file=None)
+        self.annotation_file = annotation_file
         if annotation_file is None:
             return
         data = load_json(annotation_file)
@@ -28,6 +29,16 @@ class CheckedCOCO(COCO):
         self.createIndex()
         self.img_ann_map = self.imgToAnns
         self.cat_img_map = self.catToImgs
+
+    def get_cat_ids(self, cat_names=[], sup_names=[], cat_ids=[]):  # noqa: B006 (mmdet's API)
+        """As mmdet's, but a requested class name absent from the file is an error."""
+        names = {cat['name'] for cat in self.dataset.get('categories', [])}
+        missing = [name for name in cat_names if name not in names]
+        if missing:
+            raise AnnotationError(
+                f'{self.annotation_file}: classes {missing} of the dataset metainfo are not '
+                f'among its categories {sorted(names)}')
+        return super().get_cat_ids(cat_names, sup_names, cat_ids)
 
 
 @DATASETS.register_module()
@@ -47,11 +58,4 @@ class CocoDataset(MMDetCocoDataset):
 
     def load_data_list(self):
         check_exists(self.ann_file, 'annotation file', TOYWORLD_HINT)
-        data_list = super().load_data_list()
-        names = {cat['name'] for cat in self.coco.dataset['categories']}
-        missing = [c for c in self.metainfo['classes'] if c not in names]
-        if missing:
-            raise AnnotationError(
-                f'{self.ann_file}: classes {missing} of the dataset metainfo are not among '
-                f'its categories {sorted(names)}')
-        return data_list
+        return super().load_data_list()

@@ -4,6 +4,7 @@
 Uses the session fixture ``toyworld`` (24 images, seed 0) from ``tests/conftest.py``.
 """
 import hashlib
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -27,6 +28,11 @@ def _load(root, *parts):
         return json.load(f)
 
 
+def _same_bytes(a, b):
+    with open(a, 'rb') as fa, open(b, 'rb') as fb:
+        return fa.read() == fb.read()
+
+
 def _digests(root):
     result = {}
     for folder, _, files in os.walk(root):
@@ -48,7 +54,7 @@ def test_same_seed_is_byte_identical_and_seed_matters(tmp_path):
     assert _digests(str(tmp_path / 'a')) == digests
     generate_toyworld(str(tmp_path / 'c'), seed=6, **SMALL)
     other = _digests(str(tmp_path / 'c'))
-    for name in ('train/000000000001.png', 'annotations/instances_train.json'):
+    for name in ('train/000000.png', 'annotations/instances_train.json'):
         assert other[name] != digests[name]
     assert first['counts']['images'] == {'train': 5, 'val': 1}
 
@@ -80,8 +86,9 @@ def test_coco_instances_score_perfectly(toyworld):
         assert w > 0 and h > 0 and x + w <= 160 and y + h <= 160 and ann['area'] > 0
         mask = coco.annToMask(ann)
         ys, xs = np.nonzero(mask)
-        # The polygon traces the visible mask: its raster lies in the box and covers most of it.
-        assert xs.min() >= x and ys.min() >= y and mask.sum() >= 0.6 * ann['area']
+        # The polygons trace the visible mask's pixel edges: their raster is the mask again.
+        assert (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1) == (x, y, x + w, y + h)
+        assert abs(int(mask.sum()) - ann['area']) <= 0.005 * ann['area'] + 1
     for iou_type in ('bbox', 'segm'):
         dets = [dict(image_id=a['image_id'], category_id=a['category_id'], bbox=a['bbox'],
                      score=1.0, segmentation=coco.annToRLE(a)) for a in anns]
@@ -204,14 +211,22 @@ def test_mmdet_loaders(toyworld):
 def test_mmpretrain_loaders(toyworld):
     from mmpretrain.datasets import (NLVR2, COCOCaption, COCORetrieval, COCOVQA,
                                      CustomDataset, ImageNet)
-    vqa = COCOVQA(data_root=toyworld, data_prefix='val', pipeline=[],
+    vqa = COCOVQA(data_root=toyworld, data_prefix='by_id', pipeline=[],
                   question_file='vqa/toyworld_val_questions.json',
                   ann_file='vqa/toyworld_val_annotations.json')
     item = vqa[0]
-    assert osp.isfile(item['img_path']) and item['gt_answer'] and item['gt_answer_weight']
-    caption = COCOCaption(data_root=toyworld, ann_file='annotations/coco_karpathy_train.json',
+    assert item['gt_answer'] and item['gt_answer_weight']
+    images = _load(toyworld, 'annotations', 'instances_val.json')['images']
+    scene = next(osp.join(toyworld, 'val', i['file_name']) for i in images
+                 if i['id'] == item['image_id'])
+    assert _same_bytes(item['img_path'], scene)
+    caption = COCOCaption(data_root=toyworld, ann_file='annotations/coco_karpathy_val.json',
                           pipeline=[])
-    assert osp.isfile(caption[0]['img_path']) and caption[0]['gt_caption']
+    # The caption metric matches int(image_id) with the ids of the COCO captions file.
+    gt = {img['id']: img for img in _load(toyworld, 'annotations', 'captions_val.json')['images']}
+    for item in caption:
+        scene = osp.join(toyworld, gt[int(item['image_id'])]['coco_url'])
+        assert _same_bytes(item['img_path'], scene) and len(item['gt_caption']) == 5
     retrieval = COCORetrieval(data_root=toyworld, ann_file='annotations/captions_val.json',
                               pipeline=[], test_mode=True)
     assert osp.isfile(retrieval[0]['img_path']) and len(retrieval[0]['text']) == 5
@@ -229,16 +244,48 @@ def test_mmpretrain_loaders(toyworld):
                                         metainfo=dict(classes=CLASSES)))
 
 
-def test_cli(tmp_path):
+def _load_cli():
+    path = osp.join(REPO, 'tools', 'dataset_converters', 'make_toyworld.py')
+    spec = importlib.util.spec_from_file_location('make_toyworld', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cli_runs(tmp_path):
+    # One real subprocess (importing mmdet makes each start take seconds).
     script = osp.join(REPO, 'tools', 'dataset_converters', 'make_toyworld.py')
-    base = [sys.executable, script, '--out', str(tmp_path / 'cli')]
-    run = subprocess.run(base + ['--num-images', '8', '--num-videos', '1', '--num-frames', '2'],
+    run = subprocess.run([sys.executable, script, '--out', str(tmp_path / 'cli'), '--num-images',
+                          '8', '--num-videos', '1', '--num-frames', '2'],
                          capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 0, run.stderr
     assert 'scenes 8/8' in run.stdout and osp.isfile(tmp_path / 'cli' / 'summary.json')
-    bad = subprocess.run(base + ['--num-images', '0'], capture_output=True, text=True, cwd=REPO)
-    assert bad.returncode != 0 and '--num-images' in bad.stderr
+    # Another process (another str hash seed) writes the same bytes.
+    generate_toyworld(str(tmp_path / 'here'), num_images=8, num_videos=1, num_frames=2)
+    assert _digests(str(tmp_path / 'cli')) == _digests(str(tmp_path / 'here'))
+
+
+@pytest.mark.parametrize('argv, flag', [
+    (['--num-images', '0'], '--num-images'),
+    (['--num-images', '8', '--val-fraction', '1.5'], '--val-fraction'),
+    (['--num-images', '8', '--image-size', '32'], '--image-size'),
+    (['--num-images', 'many'], '--num-images'),
+])
+def test_cli_rejects_bad_arguments(tmp_path, capsys, argv, flag):
+    cli = _load_cli()
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(['--out', str(tmp_path / 'out')] + argv)
+    assert exit_info.value.code != 0 and flag in capsys.readouterr().err
+    assert not (tmp_path / 'out').exists()
+
+
+def test_cli_rejects_file_and_foreign_folder_as_out(tmp_path, capsys):
+    cli = _load_cli()
     (tmp_path / 'plain').write_text('x')
-    bad = subprocess.run([sys.executable, script, '--out', str(tmp_path / 'plain'),
-                          '--num-images', '8'], capture_output=True, text=True, cwd=REPO)
-    assert bad.returncode != 0 and '--out' in bad.stderr
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(['--out', str(tmp_path / 'plain'), '--num-images', '8'])
+    assert exit_info.value.code != 0 and '--out' in capsys.readouterr().err
+    (tmp_path / 'busy').mkdir()
+    (tmp_path / 'busy' / 'notes.txt').write_text('x')
+    assert cli.main(['--out', str(tmp_path / 'busy'), '--num-images', '8']) != 0
+    assert '--out' in capsys.readouterr().err

@@ -122,10 +122,13 @@ def plot_curve(logs: List[LogDict], args: argparse.Namespace) -> None:
         raise LogFormatError(
             f'--legend has {len(legend)} entries but {len(args.json_logs)} log(s) x '
             f'{len(args.keys)} key(s) = {len(args.json_logs) * len(args.keys)} curves are drawn')
-    if args.style not in plt.style.available:
+    style = args.style
+    if style not in plt.style.available and f'seaborn-v0_8-{style}' in plt.style.available:
+        style = f'seaborn-v0_8-{style}'  # mmdet's seaborn names ('dark', 'whitegrid')
+    if style not in plt.style.available:
         raise LogFormatError(f'--style "{args.style}" is not a matplotlib style; choose from '
                              f'{", ".join(sorted(plt.style.available))}')
-    plt.style.use(args.style)
+    plt.style.use(style)
     fig, ax = plt.subplots(figsize=(8, 5))
     units = set()
     for i, (path, log) in enumerate(zip(args.json_logs, logs)):
@@ -177,7 +180,7 @@ def cal_train_time(logs: List[LogDict], args: argparse.Namespace) -> None:
                   f'({len(times)} log lines)')
             print(f'time std over log lines is {np.std(kept):.4f}')
         print(f'average iter time: {average:.4f} s/iter')
-        print(f'estimated time for {train[-1]["step"]} iterations: '
+        print(f'{train[-1]["step"]} iterations at this average: '
               f'{average * train[-1]["step"] / 60:.1f} min\n')
 
 
@@ -200,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
         '(defaults to <log name>_<key>)')
     plot.add_argument(
         '--style', default='ggplot',
-        help='matplotlib style (see matplotlib.pyplot.style.available). Defaults to ggplot.')
+        help='matplotlib style (see matplotlib.pyplot.style.available; seaborn names such as '
+        'dark or whitegrid work too). Defaults to ggplot.')
     plot.add_argument('--out', default=None, help='output image. Defaults to curve.png.')
     time_parser = subparsers.add_parser(
         'cal_train_time', help='average time per training iteration')

@@ -4,9 +4,9 @@
 Training speed is one ``model.train_step`` (data preprocessor, forward, backward, optimizer
 step through the config's optim wrapper) per iteration; inference speed one ``model.test_step``
 under ``torch.no_grad``. Both run on real batches of the config's dataloaders, fetched once
-before timing, so data loading is not measured. Weights are as initialised (no checkpoint), so
-heads whose work depends on the predictions (NMS, proposal counts) may run faster or slower
-than with trained weights.
+before timing, so data loading is not measured. Weights are as constructed (no checkpoint, no
+``init_cfg``), so heads whose work depends on the predictions (NMS, proposal counts) may run
+faster or slower than with trained weights.
 
 With two configs, repetitions interleave (config1, config2, config1, config2, ...) so that
 machine noise hits both, and the time ratio config2/config1 is printed from the median and
@@ -30,6 +30,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import torch
 from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.logging import MMLogger
 from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
@@ -123,9 +124,9 @@ def build_subject(label: str, path: str, args: argparse.Namespace, tasks: List[s
     count = max(args.iters, args.warmup, 1)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmvl')):
         torch.manual_seed(0)
-        model = revert_sync_batchnorm(MODELS.build(cfg.model))
-        model.init_weights()
-        model.to(DEVICE)
+        # No init_weights(): it could load or download `Pretrained` weights, and does not
+        # change the work a step does.
+        model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(DEVICE)
         subject = Subject(label, path, cfg, model)
         if 'train' in tasks:
             if not cfg.get('train_dataloader') or not cfg.get('optim_wrapper'):
@@ -205,6 +206,9 @@ def main() -> None:
         parser.error('--warmup must be >= 0 and --batch-size >= 1')
     tasks = ['train', 'inference'] if args.task == 'both' else [args.task]
     register_all_modules(init_default_scope=False)
+    # mmengine logs every initialised parameter and optimizer option at INFO through the
+    # current logger; a WARNING-level logger created now becomes the current one.
+    MMLogger.get_instance('mmvl_benchmark', log_level='WARNING')
     paths = [args.config] + ([args.config2] if args.config2 else [])
     try:
         subjects = [build_subject(f'config{i + 1}', p, args, tasks) for i, p in enumerate(paths)]

@@ -19,9 +19,11 @@ Example::
         --output-dir work_dirs/browse --not-show --max-samples 20
 """
 import argparse
+import copy
 import os
 import os.path as osp
-from typing import Any, Callable, Optional
+import sys
+from typing import Any, Optional
 
 import numpy as np
 import torch
@@ -106,6 +108,15 @@ def draw_classification(visualizer: Visualizer, name: str, image: np.ndarray,
         show=not args.not_show, wait_time=args.show_interval, name=name, out_file=out_file)
 
 
+def _names(visualizer: Visualizer, labels: Any) -> str:
+    """Class names of ``labels`` if the dataset meta has them, else the indices."""
+    classes = (visualizer.dataset_meta or {}).get('classes')
+    indices = [int(i) for i in labels]
+    if classes and all(0 <= i < len(classes) for i in indices):
+        return ', '.join(classes[i] for i in indices)
+    return ', '.join(map(str, indices))
+
+
 def draw_generic(visualizer: Visualizer, name: str, image: np.ndarray,
                  sample: BaseDataElement, out_file: Optional[str], args: argparse.Namespace):
     """Draw whatever boxes, masks and labels the sample holds with mmengine's ``Visualizer``."""
@@ -121,9 +132,9 @@ def draw_generic(visualizer: Visualizer, name: str, image: np.ndarray,
             masks = masks.to_ndarray() if hasattr(masks, 'to_ndarray') else np.asarray(masks)
             visualizer.draw_binary_masks(masks.astype(bool), alphas=0.5)
         if 'labels' in instances:
-            lines.append(f'labels: {instances.labels.tolist()}')
+            lines.append(f'labels: {_names(visualizer, instances.labels)}')
     if 'gt_label' in sample:
-        lines.append(f'label: {sample.gt_label.tolist()}')
+        lines.append(f'label: {_names(visualizer, sample.gt_label)}')
     if not lines:
         lines.append(f'{name}: {image.shape[1]}x{image.shape[0]}')
     visualizer.draw_texts('\n'.join(lines), np.array([2, 2]), colors='white', font_sizes=8)
@@ -178,23 +189,27 @@ def main() -> None:
     init_default_scope(cfg.get('default_scope', 'mmvl'))
     dataset = DATASETS.build(loader_cfg.dataset)
     if 'visualizer' in cfg:
-        visualizer = VISUALIZERS.build(cfg.visualizer)
+        # Without storage backends: the PNGs are written here, not under a work dir.
+        vis_cfg = copy.deepcopy(cfg.visualizer)
+        vis_cfg.pop('vis_backends', None)
+        visualizer = VISUALIZERS.build(vis_cfg)
     else:
         visualizer = Visualizer.get_instance('mmvl_browse_dataset')
     visualizer.dataset_meta = dataset.metainfo
     if args.output_dir is not None:
         os.makedirs(args.output_dir, exist_ok=True)
+    if len(dataset) == 0:
+        sys.exit(f'browse_dataset.py: error: the {args.phase} dataset of {args.config} is empty')
 
     total = len(dataset) if args.max_samples is None else min(args.max_samples, len(dataset))
-    drawer: Optional[Callable] = None
+    item = dataset[0]
+    drawer, visualizer = choose_drawer(visualizer, item['data_samples'])
+    print(f'drawing {total} {type(item["data_samples"]).__name__}s with '
+          f'{type(visualizer).__name__} ({drawer.__name__})', flush=True)
     progress = ProgressBar(total)
     for index in range(total):
-        item = dataset[index]
+        item = item if index == 0 else dataset[index]
         sample = item['data_samples']
-        if drawer is None:
-            drawer, visualizer = choose_drawer(visualizer, sample)
-            print(f'\ndrawing {type(sample).__name__} with {type(visualizer).__name__} '
-                  f'({drawer.__name__})', flush=True)
         stem = osp.splitext(osp.basename(sample.get('img_path') or f'sample{index}'))[0]
         name = f'{index:05d}_{stem}'
         out_file = None if args.output_dir is None else osp.join(args.output_dir, name + '.png')

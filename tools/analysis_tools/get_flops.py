@@ -1,5 +1,5 @@
 # Copyright (c) mmvl contributors. All rights reserved.
-"""Count a model's parameters and FLOPs with :func:`mmengine.analysis.get_model_complexity_info`.
+"""Count a model's parameters and FLOPs with mmengine's analysis tools (``mmengine.analysis``).
 
 Works for mmdet detectors and for mmpretrain classifiers and self-supervised models (and mmvl
 models built on them). The model is traced on one random input of ``--shape``:
@@ -11,7 +11,11 @@ models built on them). The model is traced on one random input of ``--shape``:
   backbone alone (mmpretrain's tool counts only ``extract_feat``).
 
 The parameter count always covers the whole model (a self-supervised decoder included), FLOPs
-only the traced path, which the output names.
+only the traced path, which the output names. As in mmengine, one multiply-add counts as one
+FLOP. mmengine 0.10.7 has no counter for ``aten::scaled_dot_product_attention``, which
+mmpretrain's attention calls on torch >= 2.0, so ViT attention products would be missing; this
+tool adds one (:func:`sdpa_flop_jit`). What :func:`mmengine.analysis.get_model_complexity_info`
+does is otherwise unchanged, done here with its parts so that the extra counter can be set.
 
 Example::
 
@@ -22,11 +26,12 @@ import argparse
 import math
 import os.path as osp
 import sys
-from typing import Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import torch
-from mmengine.analysis import get_model_complexity_info
-from mmengine.analysis.print_helper import _format_size
+from mmengine.analysis import ActivationAnalyzer, FlopAnalyzer, parameter_count
+from mmengine.analysis.jit_handles import get_shape
+from mmengine.analysis.print_helper import _format_size, complexity_stats_table
 from mmengine.config import Config, DictAction
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
@@ -35,6 +40,21 @@ from mmvl.registry import MODELS
 from mmvl.utils import UnknownConfigKeyError, check_cfg_options, register_all_modules
 
 SPLIT_LINE = '=' * 40
+
+
+def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
+    """FLOPs of ``aten::scaled_dot_product_attention`` (multiply-adds of its two products).
+
+    With query (..., L, E), key (..., S, E) and value (..., S, Ev): ``Q @ K^T`` costs
+    ``L * S * E`` and ``softmax(.) @ V`` costs ``L * S * Ev`` per leading (batch, head) index.
+    """
+    query, key, value = (get_shape(v) for v in inputs[:3])
+    batch = math.prod(query[:-2])
+    length, dims = query[-2:]
+    return batch * length * key[-2] * (dims + value[-1])
+
+
+EXTRA_FLOP_HANDLES = {'aten::scaled_dot_product_attention': sdpa_flop_jit}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +135,8 @@ def analyze(model: torch.nn.Module, hw: Tuple[int, int], show_table: bool = Fals
         show_table (bool): Whether mmengine should render its table. Defaults to False.
 
     Returns:
-        dict: mmengine's result plus ``path`` (the traced callable) and ``input_shape``.
+        dict: ``flops``, ``activations``, ``params`` (ints), ``out_table`` (str, empty unless
+        ``show_table``), ``path`` (the traced callable) and ``input_shape``.
 
     Raises:
         RuntimeError: Naming each path tried and why it failed.
@@ -125,9 +146,13 @@ def analyze(model: torch.nn.Module, hw: Tuple[int, int], show_table: bool = Fals
     for name, fn in candidates:
         model.forward = fn  # traced as ``model(inputs)``, so parameter names stay the model's
         try:
+            flops = FlopAnalyzer(model, (inputs, )).set_op_handle(**EXTRA_FLOP_HANDLES)
+            activations = ActivationAnalyzer(model, (inputs, ))
             with torch.no_grad():
-                info = get_model_complexity_info(
-                    model, inputs=(inputs, ), show_table=show_table, show_arch=False)
+                info = dict(flops=flops.total(), activations=activations.total())
+                info['out_table'] = complexity_stats_table(
+                    flops=flops, activations=activations,
+                    show_param_shapes=True) if show_table else ''
         except Exception as error:  # a path that does not trace: try the next one
             failures.append(f'{name}: {type(error).__name__}: {str(error).splitlines()[0]}')
             continue
@@ -135,7 +160,8 @@ def analyze(model: torch.nn.Module, hw: Tuple[int, int], show_table: bool = Fals
             del model.forward  # back to the class's forward
         if failures:
             print('Paths that did not trace:\n  ' + '\n  '.join(failures))
-        return dict(info, path=name, input_shape=tuple(inputs.shape))
+        return dict(info, params=parameter_count(model)[''], path=name,
+                    input_shape=tuple(inputs.shape))
     raise RuntimeError(f'no path of {type(model).__name__} could be traced:\n  ' +
                        '\n  '.join(failures))
 
@@ -174,9 +200,9 @@ def main() -> None:
           f'Model: {type(model).__name__} ({type(model).__module__.split(".")[0]})\n'
           f'Traced path: {info["path"]}\n'
           f'Input shape: {info["input_shape"]}\n'
-          f'Flops: {info["flops_str"]}\n'
+          f'Flops: {_format_size(info["flops"])}\n'
           f'Params: {_format_size(n_params)} ({n_params:,})\n'
-          f'Activation: {info["activations_str"]}\n{SPLIT_LINE}')
+          f'Activation: {_format_size(info["activations"])}\n{SPLIT_LINE}')
     print('Params count the whole model; FLOPs only the traced path. Check that all ops are '
           'supported (see warnings above) before quoting these numbers.')
 

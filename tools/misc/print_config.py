@@ -2,8 +2,10 @@
 """Print the whole config after inheritance and ``--cfg-options``. Flags follow mmdet's tool.
 
 Unlike mmdet's and mmpretrain's versions, a ``--cfg-options`` key that the config does not
-hold (``train_cfg.max_iter=10`` for ``max_iters``) is refused with an error naming it, through
-:func:`mmvl.utils.check_cfg_options`, the check ``tools/train.py`` applies.
+hold (``default_hooks.loger.interval=5``) is refused with an error naming it, through
+:func:`mmvl.utils.check_cfg_options`, the check ``tools/train.py`` applies. (A misspelt argument
+of a component, ``train_cfg.max_iter``, passes that check; ``tools/train.py`` then fails when it
+builds the component, but this tool builds nothing.)
 
 Example::
 

@@ -8,15 +8,20 @@ palette = [(220, 20, 60), (0, 130, 200), (60, 180, 75), (255, 225, 25), (145, 30
            (245, 130, 48), (70, 240, 240), (240, 50, 230)]
 metainfo = dict(classes=classes, palette=palette)
 backend_args = None
+# Toy scenes are 160 x 160; other images (e.g. photographs in the demo) are fitted into it.
+img_scale = (160, 160)
 
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='mmdet.LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='mmdet.Resize', scale=img_scale, keep_ratio=True),
     dict(type='mmdet.RandomFlip', prob=0.5),
     dict(type='mmdet.PackDetInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='mmdet.Resize', scale=img_scale, keep_ratio=True),
+    # after Resize: ground truth stays in original coordinates for the evaluator
     dict(type='mmdet.LoadAnnotations', with_bbox=True, with_mask=True),
     dict(
         type='mmdet.PackDetInputs',

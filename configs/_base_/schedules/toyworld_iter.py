@@ -16,7 +16,6 @@ param_scheduler = [
         eta_min_ratio=0.01,
         by_epoch=False,
         begin=warmup_iters,
-        end=max_iters,
-        convert_to_iter_based=True),
+        end=max_iters),
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -9,6 +9,8 @@ import json
 import os
 import os.path as osp
 import shutil
+from collections import Counter
+from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -123,7 +125,7 @@ def make_scenes(num_images: int, seed: int, image_size: int, val_fraction: float
         forbidden = HELD_OUT_PAIRS if is_train else ()
         forced = () if is_train else _forced_pairs(idx - num_train, num_val)
         scene = make_scene(_rng(seed, 'scene', idx), idx + 1, 'train' if is_train else 'val',
-                           image_size, forbidden, forced)
+                           idx if is_train else idx - num_train, image_size, forbidden, forced)
         scene.ann_ids = list(range(next_ann, next_ann + len(scene.objects)))
         next_ann += len(scene.objects)
         ref_rng = _rng(seed, 'ref', idx)
@@ -145,6 +147,127 @@ def make_scenes(num_images: int, seed: int, image_size: int, val_fraction: float
 def _write_text(text: str, path: str) -> None:
     with open(path, 'w', encoding='utf-8') as f:
         f.write(text)
+
+
+def _split_groups(scenes: List[Scene]) -> Dict[str, List[Scene]]:
+    return {s: [x for x in scenes if x.split == s] for s in ('train', 'val')}
+
+
+def write_coco_family(out_dir: str, scenes: List[Scene], seed: int) -> Dict[str, Any]:
+    """Write scene images, COCO instances and captions, Karpathy splits and RefCOCO.
+
+    Returns:
+        dict: Counts for ``summary.json``.
+    """
+    join = partial(osp.join, out_dir)
+    for scene in scenes:
+        writers.write_bytes(scene.png, join(scene.split, scene.file_name))
+        writers.link_or_copy(join(scene.split, scene.file_name), join('by_id', scene.id_file_name))
+    os.makedirs(join('annotations'), exist_ok=True)
+    groups = _split_groups(scenes)
+    for split, group in groups.items():
+        writers.dump_json(writers.coco_instances(group, seed),
+                          join('annotations', f'instances_{split}.json'))
+        writers.dump_json(writers.coco_captions(group, seed),
+                          join('annotations', f'captions_{split}.json'))
+    writers.dump_json(writers.karpathy(scenes, seed), join('annotations', 'karpathy_toyworld.json'))
+    for split in ('train', 'val', 'test'):
+        writers.dump_json(writers.blip_captions(scenes, split),
+                          join('annotations', f'coco_karpathy_{split}.json'))
+    instances, refs = writers.refcoco(scenes, seed)
+    os.makedirs(join('refcoco'), exist_ok=True)
+    writers.dump_json(instances, join('refcoco', 'instances.json'))
+    writers.dump_pickle(refs, join('refcoco', 'refs(unc).p'))
+    held = {tuple(p) for p in HELD_OUT_PAIRS}
+    return dict(
+        images={s: len(g) for s, g in groups.items()},
+        objects={s: sum(len(x.objects) for x in g) for s, g in groups.items()},
+        held_out_objects={s: sum((o.colour, o.shape) in held for x in g for o in x.objects)
+                          for s, g in groups.items()},
+        captions={s: sum(len(x.text['captions']) for x in g) for s, g in groups.items()},
+        refs=dict(sorted(Counter(r['split'] for r in refs).items())),
+        ref_sentences=sum(len(r['sentences']) for r in refs))
+
+
+def write_vqa_nlvr2(out_dir: str, scenes: List[Scene], seed: int) -> Dict[str, Any]:
+    """Write the VQAv2 files and the NLVR2 pairs (``train`` from train, ``dev`` from val).
+
+    Returns:
+        dict: Counts for ``summary.json``.
+    """
+    join = partial(osp.join, out_dir)
+    os.makedirs(join('vqa'), exist_ok=True)
+    os.makedirs(join('nlvr2'), exist_ok=True)
+    vqa_counts, nlvr2_counts = {}, {}
+    for split, group in _split_groups(scenes).items():
+        questions, answers = task_writers.vqa_files(group, split, seed)
+        writers.dump_json(questions, join('vqa', f'toyworld_{split}_questions.json'))
+        writers.dump_json(answers, join('vqa', f'toyworld_{split}_annotations.json'))
+        vqa_counts[split] = len(questions['questions'])
+        name = 'train' if split == 'train' else 'dev'
+        examples, images = task_writers.nlvr2_examples(
+            _rng(seed, 'nlvr2', int(split == 'val')), group, name,
+            HELD_OUT_PAIRS if split == 'train' else ())
+        for file_name, scene in images.items():
+            writers.link_or_copy(join(scene.split, scene.file_name),
+                                 join('nlvr2', 'images', name, file_name))
+        _write_text(''.join(json.dumps(e, separators=(',', ':')) + '\n' for e in examples),
+                    join('nlvr2', f'{name}.json'))
+        nlvr2_counts[name] = len(examples)
+    return dict(vqa_questions=vqa_counts, nlvr2_statements=nlvr2_counts)
+
+
+def write_imagenet(out_dir: str, seed: int, image_size: int, per_class: int,
+                   val_fraction: float) -> Dict[str, Any]:
+    """Write ImageNet-style class folders and ``meta/{train,val}.txt``.
+
+    Returns:
+        dict: Counts for ``summary.json``.
+    """
+    counts = {}
+    os.makedirs(osp.join(out_dir, 'imagenet', 'meta'), exist_ok=True)
+    for split, count in (('train', per_class), ('val', max(1, round(per_class * val_fraction)))):
+        files = []
+        for label, shape in enumerate(CLASSES):
+            for k in range(count):
+                rng = _rng(seed, 'imagenet', (label * 2 + (split == 'val')) * 100000 + k)
+                data = task_writers.classification_image(
+                    rng, shape, image_size, HELD_OUT_PAIRS if split == 'train' else ())
+                name = f'{shape}/{shape}_{k:05d}.png'
+                writers.write_bytes(data, osp.join(out_dir, 'imagenet', split, name))
+                files.append((name, label))
+        _write_text(task_writers.imagenet_list(files),
+                    osp.join(out_dir, 'imagenet', 'meta', f'{split}.txt'))
+        counts[split] = len(files)
+    return dict(imagenet_images=counts)
+
+
+def write_video(out_dir: str, seed: int, image_size: int, num_videos: int,
+                num_frames: int) -> Dict[str, Any]:
+    """Write clips, the YouTube-VIS file and the Ref-YouTube-VOS / YouTube-VOS meta files.
+
+    Returns:
+        dict: Counts for ``summary.json``.
+    """
+    clips = [video.make_clip(_rng(seed, 'video', v), f'toy{v:05d}', image_size, num_frames,
+                             HELD_OUT_PAIRS) for v in range(num_videos)]
+    if not clips:
+        return dict(videos=0, video_frames=0, video_tracks=0, video_expressions=0)
+    join = partial(osp.join, out_dir, 'video')
+    for clip in clips:
+        for t, data in enumerate(clip.frames):
+            writers.write_bytes(data, join('JPEGImages', clip.video_id,
+                                           f'{video.frame_name(t)}.jpg'))
+    os.makedirs(join('annotations'), exist_ok=True)
+    vis = video.youtube_vis(clips, image_size, seed)
+    writers.dump_json(vis, join('annotations', 'youtube_vis_train.json'))
+    expressions, meta = video.ref_youtube_vos(clips)
+    writers.dump_json(expressions, join('meta_expressions.json'))
+    writers.dump_json(meta, join('meta.json'))
+    return dict(videos=len(clips), video_frames=len(clips) * num_frames,
+                video_tracks=len(vis['annotations']),
+                video_expressions=sum(len(v['expressions'])
+                                      for v in expressions['videos'].values()))
 
 
 def generate_toyworld(out_dir: str, num_images: int = 200, seed: int = 0, image_size: int = 160,
@@ -181,105 +304,25 @@ def generate_toyworld(out_dir: str, num_images: int = 200, seed: int = 0, image_
                                    for name, why in problems))
     say = progress or (lambda msg: None)
     prepare_out_dir(out_dir)
-    join = lambda *p: osp.join(out_dir, *p)  # noqa: E731
-    for sub in ('annotations', 'refcoco', 'vqa', 'nlvr2', 'imagenet/meta'):
-        os.makedirs(join(sub), exist_ok=True)
+    per_class = images_per_class or max(2, num_images // 8)
 
     scenes = make_scenes(num_images, seed, image_size, val_fraction, say)
-    by_split = {s: [x for x in scenes if x.split == s] for s in ('train', 'val')}
-    for scene in scenes:
-        writers.write_bytes(scene.png, join(scene.split, scene.file_name))
-    say(f'wrote {len(scenes)} images to train/ and val/')
+    counts = write_coco_family(out_dir, scenes, seed)
+    say(f'wrote train/, val/, by_id/, annotations/ and refcoco/ ({counts["ref_sentences"]} '
+        'referring expressions)')
+    counts.update(write_vqa_nlvr2(out_dir, scenes, seed))
+    say(f'wrote vqa/ ({sum(counts["vqa_questions"].values())} questions) and nlvr2/ '
+        f'({sum(counts["nlvr2_statements"].values())} statements)')
+    counts.update(write_imagenet(out_dir, seed, image_size, per_class, val_fraction))
+    say(f'wrote imagenet/ ({counts["imagenet_images"]})')
+    counts.update(write_video(out_dir, seed, image_size, num_videos, num_frames))
+    say(f'wrote video/ ({counts["videos"]} clips, {counts["video_expressions"]} expressions)')
 
-    for split, group in by_split.items():
-        writers.dump_json(writers.coco_instances(group, seed), join(
-            'annotations', f'instances_{split}.json'))
-        writers.dump_json(writers.coco_captions(group, seed), join(
-            'annotations', f'captions_{split}.json'))
-    writers.dump_json(writers.karpathy(scenes, seed), join('annotations', 'karpathy_toyworld.json'))
-    for split in ('train', 'val', 'test'):
-        writers.dump_json(writers.blip_captions(scenes, split),
-                          join('annotations', f'coco_karpathy_{split}.json'))
-    instances, refs = writers.refcoco(scenes, seed)
-    writers.dump_json(instances, join('refcoco', 'instances.json'))
-    writers.dump_pickle(refs, join('refcoco', 'refs(unc).p'))
-    say(f'wrote annotations/ and refcoco/ ({len(refs)} refs)')
-
-    vqa_counts, nlvr2_counts = {}, {}
-    for split, group in by_split.items():
-        questions, answers = task_writers.vqa_files(group, split, seed)
-        writers.dump_json(questions, join('vqa', f'toyworld_{split}_questions.json'))
-        writers.dump_json(answers, join('vqa', f'toyworld_{split}_annotations.json'))
-        vqa_counts[split] = len(questions['questions'])
-        name = 'train' if split == 'train' else 'dev'
-        examples, images = task_writers.nlvr2_examples(
-            _rng(seed, 'nlvr2', int(split == 'val')), group, name,
-            HELD_OUT_PAIRS if split == 'train' else ())
-        for file_name, data in images.items():
-            writers.write_bytes(data, join('nlvr2', 'images', name, file_name))
-        _write_text(''.join(json.dumps(e, separators=(',', ':')) + '\n'
-                            for e in examples), join('nlvr2', f'{name}.json'))
-        nlvr2_counts[name] = len(examples)
-    say(f'wrote vqa/ ({sum(vqa_counts.values())} questions) and nlvr2/ '
-        f'({sum(nlvr2_counts.values())} statements)')
-
-    per_class = images_per_class or max(2, num_images // 8)
-    imagenet_counts = {}
-    for split, count in (('train', per_class), ('val', max(1, round(per_class * val_fraction)))):
-        files = []
-        for label, shape in enumerate(CLASSES):
-            for k in range(count):
-                rng = _rng(seed, 'imagenet', (label * 2 + (split == 'val')) * 100000 + k)
-                data = task_writers.classification_image(
-                    rng, shape, image_size, HELD_OUT_PAIRS if split == 'train' else ())
-                name = f'{shape}/{shape}_{k:05d}.png'
-                writers.write_bytes(data, join('imagenet', split, name))
-                files.append((name, label))
-        _write_text(task_writers.imagenet_list(files), join('imagenet', 'meta', f'{split}.txt'))
-        imagenet_counts[split] = len(files)
-    say(f'wrote imagenet/ ({imagenet_counts["train"]} train, {imagenet_counts["val"]} val)')
-
-    clips = [video.make_clip(_rng(seed, 'video', v), f'toy{v:05d}', image_size, num_frames,
-                             HELD_OUT_PAIRS) for v in range(num_videos)]
-    if clips:
-        for clip in clips:
-            for t, data in enumerate(clip.frames):
-                writers.write_bytes(data, join('video', 'JPEGImages', clip.video_id,
-                                               f'{video.frame_name(t)}.jpg'))
-        os.makedirs(join('video', 'annotations'), exist_ok=True)
-        vis = video.youtube_vis(clips, image_size, seed)
-        writers.dump_json(vis, join('video', 'annotations', 'youtube_vis_train.json'))
-        expressions, meta = video.ref_youtube_vos(clips)
-        writers.dump_json(expressions, join('video', 'meta_expressions.json'))
-        writers.dump_json(meta, join('video', 'meta.json'))
-        num_exps = sum(len(v['expressions']) for v in expressions['videos'].values())
-        say(f'wrote video/ ({len(clips)} clips, {num_exps} expressions)')
-    else:
-        vis, num_exps = dict(annotations=[]), 0
-
-    ref_splits: Dict[str, int] = {}
-    for ref in refs:
-        ref_splits[ref['split']] = ref_splits.get(ref['split'], 0) + 1
-    held = {tuple(p) for p in HELD_OUT_PAIRS}
-    counts = dict(
-        images={s: len(g) for s, g in by_split.items()},
-        objects={s: sum(len(x.objects) for x in g) for s, g in by_split.items()},
-        held_out_objects={s: sum((o.colour, o.shape) in held for x in g for o in x.objects)
-                          for s, g in by_split.items()},
-        captions={s: sum(len(x.text['captions']) for x in g) for s, g in by_split.items()},
-        refs=dict(sorted(ref_splits.items())),
-        ref_sentences=sum(len(r['sentences']) for r in refs),
-        vqa_questions=vqa_counts, nlvr2_statements=nlvr2_counts, imagenet_images=imagenet_counts,
-        videos=len(clips), video_frames=len(clips) * num_frames,
-        video_tracks=len(vis['annotations']), video_expressions=num_exps)
     summary = dict(
         generator=GENERATOR, format_version=FORMAT_VERSION,
-        arguments=dict(num_images=num_images, seed=seed, image_size=image_size,
-                       val_fraction=val_fraction, num_videos=num_videos, num_frames=num_frames,
-                       images_per_class=per_class),
+        arguments=dict(given, images_per_class=per_class),
         held_out_pairs=[list(p) for p in HELD_OUT_PAIRS], counts=counts)
-    _write_text(readme_text(summary), join('README.md'))
-    with open(join('summary.json'), 'w', encoding='utf-8') as f:
-        f.write(json.dumps(summary, indent=2) + '\n')
+    _write_text(readme_text(summary), osp.join(out_dir, 'README.md'))
+    _write_text(json.dumps(summary, indent=2) + '\n', osp.join(out_dir, 'summary.json'))
     say(f'wrote README.md and summary.json to {out_dir}')
     return dict(summary, out_dir=osp.abspath(out_dir))

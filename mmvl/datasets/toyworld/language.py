@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .scene import ToyObject, relation
+from .scene import RELATION_GAP, ToyObject, relation
 from .vocabulary import CLASSES, COLOURS, NUMBER_WORDS, PLURALS, SIZES
 
 #: Attribute subsets tried for a subject, simplest first.
@@ -157,9 +157,11 @@ def captions(rng: np.random.Generator, objects: Sequence[ToyObject], image_size:
         f'{_listing(colours)} {"shape" if n == 1 else "shapes"} on a textured background.',
     ]
     if n >= 2:
-        options.append(f'the leftmost object is {full[0]}.')
-        largest = sorted(objects, key=lambda o: -o.radius)
-        options.append(f'the largest object is {article(describe(largest[0], ("colour",)))}.')
+        if by_x[1].centre[0] - by_x[0].centre[0] >= RELATION_GAP * image_size:
+            options.append(f'the leftmost object is {full[0]}.')
+        ranks = sorted(objects, key=lambda o: -SIZES.index(o.size))
+        if ranks[0].size != ranks[1].size:
+            options.append(f'the largest object is {article(describe(ranks[0], ("colour",)))}.')
         pairs = [(a, b, relation(a.centre, b.centre, image_size))
                  for a in objects for b in objects if a is not b]
         pairs = [p for p in pairs if p[2] is not None]

@@ -3,12 +3,14 @@
 
 A scene holds 1-6 objects painted in order (later objects on top). Occlusion is allowed, but a
 placement is rejected when it would leave an earlier object with less than ``MIN_VISIBLE`` of its
-area, a hole, or a visible area under ``MIN_PIXELS``. The annotation of each object is its final
+area, a hole, or a visible area under ``MIN_PIXELS``, or when it would touch an object of the
+same colour (the two outlines would merge into one blob). The annotation of each object is its final
 visible mask after all objects are painted.
 """
 from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 
 from . import render
@@ -36,14 +38,15 @@ class ToyObject:
         shape (str): One of ``CLASSES``.
         colour (str): One of ``COLOURS``.
         size (str): One of ``SIZES``.
-        centre (tuple[int, int]): (x, y) centre in pixels.
+        centre (tuple[float, float]): (x, y) centre in pixels (integers in scenes, floats in
+            moving clips).
         radius (float): Circumradius in pixels.
         angle (float): Rotation in degrees.
     """
     shape: str
     colour: str
     size: str
-    centre: Tuple[int, int]
+    centre: Tuple[float, float]
     radius: float
     angle: float
 
@@ -57,8 +60,9 @@ class Scene:
     """A rendered scene and its annotations.
 
     Args:
-        image_id (int): Global image id (also the number in the file name).
+        image_id (int): Global image id, unique over both splits (1-based).
         split (str): ``'train'`` or ``'val'``.
+        split_index (int): Position within the split (the number in the file name).
         image_size (int): Side of the square image.
         objects (list[ToyObject]): Objects in painting order.
         areas (list[int]): Visible area per object.
@@ -70,6 +74,7 @@ class Scene:
     """
     image_id: int
     split: str
+    split_index: int
     image_size: int
     objects: List[ToyObject]
     areas: List[int]
@@ -81,7 +86,12 @@ class Scene:
 
     @property
     def file_name(self) -> str:
-        """File name inside the split folder, 12 digits as in COCO 2017."""
+        """File name inside the split folder: ``000000.png``, ``000001.png``, ..."""
+        return f'{self.split_index:06d}.png'
+
+    @property
+    def id_file_name(self) -> str:
+        """Name of the hard link in ``by_id/``: the image id in 12 digits, as in COCO 2017."""
         return f'{self.image_id:012d}.png'
 
 
@@ -142,8 +152,14 @@ def sample_object(rng: np.random.Generator, image_size: int, forbidden: Iterable
 
 
 def _acceptable(masks: Sequence[np.ndarray]) -> bool:
-    """Whether every object keeps enough hole-free visible area."""
+    """Whether every object keeps enough hole-free visible area once the last mask is on top.
+
+    Only the objects the last mask overlaps can have changed, so only they are checked.
+    """
+    top = masks[-1]
     for full, visible in zip(masks, render.visible_masks(masks)):
+        if full is not top and not (full & top).any():
+            continue
         visible = render.remove_specks(visible, MIN_PIXELS)
         area = int(visible.sum())
         if area < MIN_PIXELS or area < MIN_VISIBLE * int(full.sum()) or render.has_hole(visible):
@@ -151,6 +167,16 @@ def _acceptable(masks: Sequence[np.ndarray]) -> bool:
         if not render.mask_to_polygons(visible):
             return False
     return True
+
+
+def _touches_same_colour(obj: ToyObject, mask: np.ndarray, objects: Sequence[ToyObject],
+                        masks: Sequence[np.ndarray]) -> bool:
+    """Whether ``obj`` would touch an object of its colour (their outlines would merge)."""
+    same = [m for o, m in zip(objects, masks) if o.colour == obj.colour]
+    if not same:
+        return False
+    grown = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+    return any(bool((grown & m).any()) for m in same)
 
 
 def sample_layout(rng: np.random.Generator, image_size: int, num_objects: int,
@@ -177,6 +203,8 @@ def sample_layout(rng: np.random.Generator, image_size: int, num_objects: int,
         for _ in range(max_tries):
             obj = sample_object(rng, image_size, forbidden, pair)
             mask = obj.mask(image_size)
+            if _touches_same_colour(obj, mask, objects, masks):
+                continue
             if _acceptable(masks + [mask]):
                 objects.append(obj)
                 masks.append(mask)
@@ -209,8 +237,8 @@ def render_scene(rng: np.random.Generator, objects: Sequence[ToyObject], image_s
     return render.to_uint8(canvas), visible
 
 
-def make_scene(rng: np.random.Generator, image_id: int, split: str, image_size: int,
-               forbidden: Iterable[Pair] = (), forced: Sequence[Pair] = (),
+def make_scene(rng: np.random.Generator, image_id: int, split: str, split_index: int,
+               image_size: int, forbidden: Iterable[Pair] = (), forced: Sequence[Pair] = (),
                num_objects: Optional[int] = None, max_objects: int = 6) -> Scene:
     """Sample, render and annotate one scene.
 
@@ -218,6 +246,7 @@ def make_scene(rng: np.random.Generator, image_id: int, split: str, image_size: 
         rng (np.random.Generator): Source of randomness.
         image_id (int): Global image id.
         split (str): ``'train'`` or ``'val'``.
+        split_index (int): Position within the split.
         image_size (int): Side of the square image.
         forbidden (Iterable[tuple[str, str]]): (colour, shape) pairs never sampled.
         forced (Sequence[tuple[str, str]]): (colour, shape) pairs that must appear.
@@ -237,5 +266,5 @@ def make_scene(rng: np.random.Generator, image_id: int, split: str, image_size: 
         areas.append(area)
         bboxes.append(bbox)
         polygons.append(polys)
-    return Scene(image_id, split, image_size, list(objects), areas, bboxes, polygons,
-                 render.encode_png(image))
+    return Scene(image_id, split, split_index, image_size, list(objects), areas, bboxes,
+                 polygons, render.encode_png(image))

@@ -20,8 +20,8 @@ def vqa_files(scenes: Sequence[Scene], split: str, seed: int
               ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """VQAv2 question and annotation files, https://visualqa.org/download.html.
 
-    Read by mmpretrain ``COCOVQA`` (``question_file``, ``ann_file``, ``data_prefix`` = the
-    image folder; images are found by the 12-digit id in their file names).
+    Read by mmpretrain ``COCOVQA`` (``question_file``, ``ann_file``, ``data_prefix='by_id'``:
+    it finds images by the 12-digit image id in their file names).
 
     Args:
         scenes (Sequence[Scene]): Scenes of one split, whose ``text['vqa']`` items carry
@@ -59,7 +59,7 @@ def vqa_with_answers(rng: np.random.Generator, items: List[dict]) -> List[dict]:
 
 
 def nlvr2_examples(rng: np.random.Generator, scenes: Sequence[Scene], split: str,
-                   forbidden: Sequence[Pair] = ()) -> Tuple[List[dict], Dict[str, bytes]]:
+                   forbidden: Sequence[Pair] = ()) -> Tuple[List[dict], Dict[str, Scene]]:
     """NLVR2 examples over pairs of scenes, http://lil.nlp.cornell.edu/nlvr/.
 
     Official ``identifier`` layout ``<split>-<set>-<pair>-<sentence>``; the pair's images are
@@ -75,7 +75,7 @@ def nlvr2_examples(rng: np.random.Generator, scenes: Sequence[Scene], split: str
         tuple:
         - list[dict]: ``identifier``, ``sentence``, ``label`` ("True"/"False") plus the
           toy-world extras ``left_image_id`` and ``right_image_id``.
-        - dict[str, bytes]: Image file name to PNG bytes.
+        - dict[str, Scene]: Image file name to the scene it shows.
     """
     examples, images = [], {}
     num_pairs = max(1, (len(scenes) + 1) // 2)
@@ -86,8 +86,8 @@ def nlvr2_examples(rng: np.random.Generator, scenes: Sequence[Scene], split: str
             i = j = 0
         left, right = scenes[i], scenes[j]
         prefix = f'{split}-{pair_idx}-0'
-        images[f'{prefix}-img0.png'] = left.png
-        images[f'{prefix}-img1.png'] = right.png
+        images[f'{prefix}-img0.png'] = left
+        images[f'{prefix}-img1.png'] = right
         statements = nlvr2_statements(rng, left.objects, right.objects, forbidden)
         for k, (sentence, truth) in enumerate(statements):
             examples.append(dict(identifier=f'{prefix}-{k}', sentence=sentence,

@@ -8,6 +8,7 @@ separators, pickle protocol 4), so re-runs give byte-identical files.
 import json
 import os
 import pickle
+import shutil
 from typing import Any, Dict, List, Sequence, Tuple
 
 from .language import tokenize
@@ -34,6 +35,15 @@ def write_bytes(data: bytes, path: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'wb') as f:
         f.write(data)
+
+
+def link_or_copy(src: str, dst: str) -> None:
+    """Hard-link ``dst`` to ``src`` (same bytes, no extra space), copying if links fail."""
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
 
 
 def toyworld_info(seed: int) -> Dict[str, Any]:
@@ -131,7 +141,10 @@ def _val_ranks(scenes: Sequence[Scene]) -> List[int]:
 
 
 def karpathy(scenes: Sequence[Scene], seed: int) -> Dict[str, Any]:
-    """Karpathy ``dataset_coco.json`` layout (https://cs.stanford.edu/people/karpathy/deepimagesent/).
+    """Karpathy split file in the ``dataset_coco.json`` layout.
+
+    From https://cs.stanford.edu/people/karpathy/deepimagesent/ (as used by NeuralTalk and
+    most captioning and retrieval code).
 
     Args:
         scenes (Sequence[Scene]): All scenes, train then val.
@@ -154,19 +167,22 @@ def karpathy(scenes: Sequence[Scene], seed: int) -> Dict[str, Any]:
 def blip_captions(scenes: Sequence[Scene], split: str) -> List[Dict[str, Any]]:
     """BLIP/LAVIS ``coco_karpathy_{train,val,test}.json`` (read by mmpretrain ``COCOCaption``).
 
+    ``COCOCaption`` takes the image id from the file name, so ``image`` points at the
+    ``by_id/<image_id:012d>.png`` link of each scene.
+
     Args:
         scenes (Sequence[Scene]): All scenes, train then val.
         split (str): ``'train'`` (one entry per caption) or ``'val'`` / ``'test'`` (one entry
             per image with the list of captions).
 
     Returns:
-        list[dict]: ``{'image': '<folder>/<file>', 'caption', 'image_id'}`` entries.
+        list[dict]: ``{'image': 'by_id/<file>', 'caption', 'image_id'}`` entries.
     """
     entries = []
     for scene, rank in zip(scenes, _val_ranks(scenes)):
         if karpathy_split(scene, rank) != split:
             continue
-        image = f'{scene.split}/{scene.file_name}'
+        image = f'by_id/{scene.id_file_name}'
         if split == 'train':
             entries += [dict(caption=c, image=image, image_id=str(scene.image_id))
                         for c in scene.text['captions']]
