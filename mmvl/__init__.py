@@ -4,4 +4,18 @@ from .version import __version__, version_info
 
 check_dependencies()
 
+
+def _register_config_package() -> None:
+    """Let configs inherit mmvl configs as ``_base_ = 'mmvl::<algo>/<config>.py'``.
+
+    mmengine 0.10.7 resolves ``pkg::`` bases only for the packages named in its
+    ``MODULE2PACKAGE`` table (mmdet, mmpretrain, ...); adding mmvl's entry is how a downstream
+    package joins it. Configs are then read from ``mmvl/.mim/configs`` (links to ``configs/``).
+    """
+    from mmengine.config.utils import MODULE2PACKAGE
+    MODULE2PACKAGE.setdefault('mmvl', 'mmvl')
+
+
+_register_config_package()
+
 __all__ = ['__version__', 'version_info']

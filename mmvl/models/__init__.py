@@ -1,1 +1,5 @@
 # Copyright (c) mmvl contributors. All rights reserved.
+# mmvl.registry.TOKENIZERS and BATCH_AUGMENTS are children of mmpretrain's nodes, and a child's
+# lookup does not import its parent's package: import it so transformers' tokenizers and
+# mmpretrain's batch augments are registered there.
+import mmpretrain.models  # noqa: F401

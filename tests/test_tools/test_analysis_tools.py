@@ -159,7 +159,7 @@ def _param_count(config):
 
 @pytest.mark.parametrize('config,shape', [
     (MAE, []),
-    pytest.param(MASK_RCNN, ['--shape', '96', '100'], marks=pytest.mark.slow),
+    (MASK_RCNN, ['--shape', '96', '100']),
 ])
 def test_get_flops_counts_every_parameter(config, shape):
     proc = run_tool(['tools/analysis_tools/get_flops.py', config, *shape])
@@ -169,6 +169,30 @@ def test_get_flops_counts_every_parameter(config, shape):
     assert 'Flops: ' in proc.stdout and 'Flops: 0\n' not in proc.stdout
     if shape:  # 96 x 100 padded up to the data preprocessor's divisor of 32
         assert 'Input shape: (1, 3, 96, 128)' in proc.stdout
+
+
+def test_get_flops_falls_back_on_extract_feat():
+    get_flops = _load_tool('get_flops')
+
+    class NoTensorMode(torch.nn.Module):  # like a model whose forward only computes losses
+
+        def __init__(self):
+            super().__init__()
+            self.backbone = torch.nn.Conv2d(3, 4, 3)
+            self.head = torch.nn.Linear(4, 2)  # counted in params, not in FLOPs
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            raise RuntimeError(f'Invalid mode "{mode}".')
+
+        def extract_feat(self, inputs):
+            return self.backbone(inputs)
+
+    model = NoTensorMode()
+    info = get_flops.analyze(model, (8, 8))
+    assert info['path'] == 'extract_feat'
+    assert info['flops'] == 4 * 3 * 3 * 3 * 6 * 6  # out channels x kernel volume x positions
+    assert info['params'] == sum(p.numel() for p in model.parameters())
+    assert 'forward' not in vars(model)  # the patched forward is removed again
 
 
 def test_get_flops_counts_scaled_dot_product_attention():

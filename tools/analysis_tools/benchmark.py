@@ -40,6 +40,8 @@ from mmvl.registry import MODELS
 from mmvl.utils import UnknownConfigKeyError, check_cfg_options, register_all_modules
 
 DEVICE = 'cuda' if torch.cuda.is_available() else 'cpu'
+# Distinct batches kept per task; longer runs cycle through them.
+MAX_BATCHES = 8
 
 
 class BenchmarkError(RuntimeError):
@@ -72,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
         help='what to measure. Defaults to both (inference is skipped, with a note, for a '
         'model that has no predict mode, e.g. a self-supervised pre-training model).')
     parser.add_argument('--iters', type=int, default=20, help='timed iterations per repetition')
-    parser.add_argument('--warmup', type=int, default=5, help='untimed iterations first')
+    parser.add_argument(
+        '--warmup', type=int, default=5,
+        help='untimed iterations first, per config and task (at least 1: it also checks that '
+        'the step runs)')
     parser.add_argument(
         '--repeats', type=int, default=3, help='repetitions (interleaved between configs)')
     parser.add_argument(
@@ -104,7 +109,17 @@ def load_config(path: str, options: Optional[dict], batch_size: Optional[int]) -
 
 
 def prefetch(loader_cfg: ConfigDict, count: int, what: str) -> List[dict]:
-    """Fetch ``count`` batches (cycling a short dataset) from a dataloader config."""
+    """Fetch ``count`` batches (cycling a short dataset) from a dataloader config.
+
+    Args:
+        loader_cfg (ConfigDict): A ``*_dataloader`` config.
+        count (int): Number of batches.
+        what (str): Names the dataloader in errors.
+
+    Returns:
+        list[dict]: Collated batches, as the runner's loops feed them to the model.
+    """
+    print(f'fetching {count} batch(es) from {what} ...', flush=True)
     loader = Runner.build_dataloader(copy.deepcopy(loader_cfg), seed=0)
     batches: List[dict] = []
     while len(batches) < count:
@@ -121,7 +136,7 @@ def prefetch(loader_cfg: ConfigDict, count: int, what: str) -> List[dict]:
 def build_subject(label: str, path: str, args: argparse.Namespace, tasks: List[str]) -> Subject:
     """Build the model, optimizer wrapper and batches of one config."""
     cfg = load_config(path, args.cfg_options, args.batch_size)
-    count = max(args.iters, args.warmup, 1)
+    count = min(max(args.iters, args.warmup, 1), MAX_BATCHES)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmvl')):
         torch.manual_seed(0)
         # No init_weights(): it could load or download `Pretrained` weights, and does not
@@ -142,7 +157,8 @@ def build_subject(label: str, path: str, args: argparse.Namespace, tasks: List[s
             subject.batches['inference'] = prefetch(cfg[f'{phase}_dataloader'], count,
                                                     f'{path}: {phase}_dataloader')
     for task, batches in subject.batches.items():
-        subject.samples[task] = len(batches[0]['inputs'])
+        first = batches[0]  # data samples count samples also when inputs hold several views
+        subject.samples[task] = len(first.get('data_samples') or first['inputs'])
         subject.times[task] = []
     return subject
 
@@ -162,20 +178,22 @@ def step_fn(subject: Subject, task: str) -> Callable[[dict], Any]:
 
 
 def run(subject: Subject, task: str, iters: int) -> float:
-    """Run ``iters`` iterations of ``task`` and return the seconds per iteration."""
+    """Run ``iters`` iterations of ``task`` and return the mean seconds per iteration."""
     batches = subject.batches[task]
-    # Copies made before timing: some steps write into their data samples.
-    work = [copy.deepcopy(batches[i % len(batches)]) for i in range(iters)]
     step = step_fn(subject, task)
+    total = 0.0
     with DefaultScope.overwrite_default_scope(subject.cfg.get('default_scope', 'mmvl')):
-        if DEVICE == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for batch in work:
+        for i in range(iters):
+            # A fresh copy, made outside the timed span: some steps write into data samples.
+            batch = copy.deepcopy(batches[i % len(batches)])
+            if DEVICE == 'cuda':
+                torch.cuda.synchronize()
+            start = time.perf_counter()
             step(batch)
-        if DEVICE == 'cuda':
-            torch.cuda.synchronize()
-    return (time.perf_counter() - start) / iters
+            if DEVICE == 'cuda':
+                torch.cuda.synchronize()
+            total += time.perf_counter() - start
+    return total / iters
 
 
 def summarize(subject: Subject, task: str) -> Dict[str, Any]:
@@ -196,14 +214,55 @@ def compare(first: Subject, second: Subject, task: str) -> Dict[str, float]:
         paired_min=min(paired), paired_median=statistics.median(paired), paired_max=max(paired))
 
 
+def measure(task: str, subjects: List[Subject], args: argparse.Namespace) -> Optional[dict]:
+    """Warm up, then time interleaved repetitions of ``task``; print and return the numbers.
+
+    Returns:
+        dict, optional: Per-config summaries (and the ratio for two configs); None when
+        inference was skipped because a model has no predict mode.
+    """
+    for s in subjects:  # the warm-up also finds a model that cannot run inference
+        try:
+            run(s, task, args.warmup)
+        except (NotImplementedError, RuntimeError) as error:
+            if task == 'train':
+                raise
+            reason = f'{s.path}: test_step failed: {type(error).__name__}: {error}'
+            if args.task == 'inference':
+                sys.exit(f'benchmark.py: error: {reason}')
+            print(f'[inference] skipped. {reason}', flush=True)
+            return None
+    for rep in range(args.repeats):
+        line = []
+        for s in subjects:  # interleaved: config1, config2, config1, config2, ...
+            s.times[task].append(run(s, task, args.iters))
+            line.append(f'{s.label} {s.times[task][-1] * 1000:.1f} ms/iter')
+        print(f'[{task}] repetition {rep + 1}/{args.repeats}: ' + ', '.join(line), flush=True)
+
+    entry: Dict[str, Any] = {s.label: summarize(s, task) for s in subjects}
+    print(f'\n[{task}] {args.iters} iterations x {args.repeats} repetitions')
+    for s in subjects:
+        e = entry[s.label]
+        print(f'  {s.label}: {e["samples_per_s"]:.2f} samples/s, '
+              f'{e["median_ms_per_iter"]:.1f} ms/iter (median), '
+              f'{e["min_ms_per_iter"]:.1f} ms/iter (min), batch {e["batch_size"]}')
+    if len(subjects) == 2:
+        ratio = compare(subjects[0], subjects[1], task)
+        entry['ratio_config2_over_config1'] = ratio
+        print(f'  time ratio config2/config1: {ratio["median_ratio"]:.3f} (medians), '
+              f'{ratio["min_ratio"]:.3f} (minima); per repetition min '
+              f'{ratio["paired_min"]:.3f} / median {ratio["paired_median"]:.3f} / max '
+              f'{ratio["paired_max"]:.3f} (>1: config2 is slower)')
+    return entry
+
+
 def main() -> None:
     parser = build_parser()
     args = parser.parse_args()
-    for name in ('iters', 'repeats'):
-        if getattr(args, name) < 1:
-            parser.error(f'--{name} must be at least 1, got {getattr(args, name)}')
-    if args.warmup < 0 or (args.batch_size is not None and args.batch_size < 1):
-        parser.error('--warmup must be >= 0 and --batch-size >= 1')
+    for name in ('iters', 'warmup', 'repeats', 'batch_size'):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f'--{name.replace("_", "-")} must be at least 1, got {value}')
     tasks = ['train', 'inference'] if args.task == 'both' else [args.task]
     register_all_modules(init_default_scope=False)
     # mmengine logs every initialised parameter and optimizer option at INFO through the
@@ -221,41 +280,9 @@ def main() -> None:
     results: Dict[str, Any] = dict(device=DEVICE, iters=args.iters, warmup=args.warmup,
                                    repeats=args.repeats, tasks={})
     for task in tasks:
-        ready = []
-        for s in subjects:  # warm-up; also finds a model that cannot run this task
-            try:
-                if args.warmup:
-                    run(s, task, args.warmup)
-                ready.append(s)
-            except (NotImplementedError, RuntimeError) as error:
-                reason = f'{s.path}: {task} step failed: {type(error).__name__}: {error}'
-                if args.task != 'both' or task == 'train':
-                    sys.exit(f'benchmark.py: error: {reason}')
-                print(f'[{task}] skipped. {reason}', flush=True)
-        if len(ready) < len(subjects):
-            continue
-        for rep in range(args.repeats):
-            line = []
-            for s in subjects:  # interleaved: config1, config2, config1, config2, ...
-                s.times[task].append(run(s, task, args.iters))
-                line.append(f'{s.label} {s.times[task][-1] * 1000:.1f} ms/iter')
-            print(f'[{task}] repetition {rep + 1}/{args.repeats}: ' + ', '.join(line),
-                  flush=True)
-        entry = {s.label: summarize(s, task) for s in subjects}
-        print(f'\n[{task}] {args.iters} iterations x {args.repeats} repetitions')
-        for s in subjects:
-            e = entry[s.label]
-            print(f'  {s.label}: {e["samples_per_s"]:.2f} samples/s, '
-                  f'{e["median_ms_per_iter"]:.1f} ms/iter (median), '
-                  f'{e["min_ms_per_iter"]:.1f} ms/iter (min), batch {e["batch_size"]}')
-        if len(subjects) == 2:
-            ratio = compare(subjects[0], subjects[1], task)
-            entry['ratio_config2_over_config1'] = ratio
-            print(f'  time ratio config2/config1: {ratio["median_ratio"]:.3f} (medians), '
-                  f'{ratio["min_ratio"]:.3f} (minima); per repetition min '
-                  f'{ratio["paired_min"]:.3f} / median {ratio["paired_median"]:.3f} / max '
-                  f'{ratio["paired_max"]:.3f} (>1: config2 is slower)')
-        results['tasks'][task] = entry
+        entry = measure(task, subjects, args)
+        if entry is not None:
+            results['tasks'][task] = entry
     if args.out:
         with open(args.out, 'w', encoding='utf-8') as f:
             json.dump(results, f, indent=2)

@@ -173,6 +173,8 @@ def main() -> None:
         parser.error(f'config file not found: {args.config}')
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
+    if 'model' not in cfg:
+        parser.error(f'{args.config} has no `model`')
     try:
         if args.cfg_options:
             check_cfg_options(cfg, args.cfg_options)
@@ -180,8 +182,6 @@ def main() -> None:
         hw = input_shape(cfg, args.shape)
     except (UnknownConfigKeyError, ValueError) as error:
         parser.error(str(error))
-    if 'model' not in cfg:
-        parser.error(f'{args.config} has no `model`')
 
     init_default_scope(cfg.get('default_scope', 'mmvl'))
     model = MODELS.build(cfg.model)

@@ -14,7 +14,7 @@ Examples::
 import argparse
 import os.path as osp
 import sys
-from typing import List
+from typing import List, Optional
 
 from mmvl.engine.runner.checkpoint import (SIGNATURE_SUFFIX, TRUST_ENV, is_trusted,
                                            sign_checkpoint)
@@ -57,7 +57,7 @@ def describe(path: str) -> str:
     return 'NOT trusted (no signature)'
 
 
-def main(argv: List[str] = None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     missing = [path for path in args.checkpoints if not osp.isfile(path)]
