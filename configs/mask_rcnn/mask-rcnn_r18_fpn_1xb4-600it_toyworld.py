@@ -33,5 +33,9 @@ model = dict(
         rcnn=dict(sampler=dict(num=128))),
     test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=300), rcnn=dict(max_per_img=50)))
 
+# `--amp` on the CPU: bf16 autocast for the backbone and FPN only, since mmcv's nms and
+# roi_align (used by the RPN and RoI heads) have no bf16 CPU kernels.
+cpu_amp_modules = ['backbone', 'neck']
+
 default_hooks = dict(visualization=dict(type='mmdet.DetVisualizationHook'))
 visualizer = dict(type='mmdet.DetLocalVisualizer', name='visualizer')

@@ -57,6 +57,9 @@ def load_cfg(args: argparse.Namespace) -> Config:
 def enable_amp(cfg: Config) -> Optional[str]:
     """Turn on mixed precision: fp16 ``AmpOptimWrapper`` on CUDA, bf16 autocast on the CPU.
 
+    On the CPU, a config-level ``cpu_amp_modules`` list limits bf16 autocast to those submodules
+    (see :class:`mmvl.engine.BF16AutocastOptimWrapper`).
+
     Returns:
         str: The optimizer wrapper type chosen.
     """
@@ -68,4 +71,8 @@ def enable_amp(cfg: Config) -> Optional[str]:
     else:
         cfg.optim_wrapper.type = 'mmvl.BF16AutocastOptimWrapper'
         cfg.optim_wrapper.pop('loss_scale', None)
+        # Models whose heads call compiled ops without bf16 CPU kernels name the submodules
+        # that may run in bf16.
+        if cfg.get('cpu_amp_modules') is not None:
+            cfg.optim_wrapper.autocast_modules = list(cfg.cpu_amp_modules)
     return cfg.optim_wrapper.type

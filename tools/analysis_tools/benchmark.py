@@ -73,13 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
         '--task', choices=['train', 'inference', 'both'], default='both',
         help='what to measure. Defaults to both (inference is skipped, with a note, for a '
         'model that has no predict mode, e.g. a self-supervised pre-training model).')
-    parser.add_argument('--iters', type=int, default=20, help='timed iterations per repetition')
+    parser.add_argument(
+        '--iters', type=int, default=20, help='timed iterations per repetition. Defaults to 20.')
     parser.add_argument(
         '--warmup', type=int, default=5,
         help='untimed iterations first, per config and task (at least 1: it also checks that '
-        'the step runs)')
+        'the step runs). Defaults to 5.')
     parser.add_argument(
-        '--repeats', type=int, default=3, help='repetitions (interleaved between configs)')
+        '--repeats', type=int, default=3,
+        help='repetitions, interleaved between the configs. Defaults to 3.')
     parser.add_argument(
         '--batch-size', type=int, default=None,
         help='batch size of the dataloaders (defaults to each config\'s own)')

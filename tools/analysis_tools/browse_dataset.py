@@ -23,8 +23,9 @@ import copy
 import os
 import os.path as osp
 import sys
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Tuple
 
+import mmcv
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
@@ -86,7 +87,8 @@ def to_rgb_image(inputs: Any) -> np.ndarray:
 
 
 def draw_detection(visualizer: Visualizer, name: str, image: np.ndarray,
-                   sample: BaseDataElement, out_file: Optional[str], args: argparse.Namespace):
+                   sample: BaseDataElement, out_file: Optional[str],
+                   args: argparse.Namespace) -> None:
     """Draw a ``DetDataSample``'s ground truth with mmdet's ``DetLocalVisualizer``."""
     from mmdet.structures.bbox import BaseBoxes
     gt = sample.get('gt_instances')
@@ -99,7 +101,7 @@ def draw_detection(visualizer: Visualizer, name: str, image: np.ndarray,
 
 def draw_classification(visualizer: Visualizer, name: str, image: np.ndarray,
                         sample: BaseDataElement, out_file: Optional[str],
-                        args: argparse.Namespace):
+                        args: argparse.Namespace) -> None:
     """Draw an mmpretrain ``DataSample`` and its label with ``UniversalVisualizer``."""
     small = max(image.shape[:2])
     visualizer.visualize_cls(
@@ -118,7 +120,8 @@ def _names(visualizer: Visualizer, labels: Any) -> str:
 
 
 def draw_generic(visualizer: Visualizer, name: str, image: np.ndarray,
-                 sample: BaseDataElement, out_file: Optional[str], args: argparse.Namespace):
+                 sample: BaseDataElement, out_file: Optional[str],
+                 args: argparse.Namespace) -> None:
     """Draw whatever boxes, masks and labels the sample holds with mmengine's ``Visualizer``."""
     visualizer.set_image(image)
     lines = []
@@ -142,11 +145,11 @@ def draw_generic(visualizer: Visualizer, name: str, image: np.ndarray,
     if not args.not_show:
         visualizer.show(drawn, win_name=name, wait_time=args.show_interval)
     if out_file is not None:
-        import mmcv
         mmcv.imwrite(drawn[..., ::-1], out_file)
 
 
-def choose_drawer(visualizer: Visualizer, sample: BaseDataElement) -> tuple:
+def choose_drawer(visualizer: Visualizer,
+                  sample: BaseDataElement) -> Tuple[Callable, Visualizer]:
     """Pick the drawing function (and visualizer) that suits ``sample``."""
     from mmdet.structures import DetDataSample
     from mmdet.visualization import DetLocalVisualizer
