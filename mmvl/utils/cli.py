@@ -50,8 +50,22 @@ def load_cfg(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.launcher != 'none' and not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+        _setup_cpu_distributed(cfg, args.launcher)
     return cfg
+
+
+def _setup_cpu_distributed(cfg: Config, launcher: str) -> None:
+    """Distributed runs without CUDA: gloo process group and a CPU-capable DDP wrapper."""
+    from mmvl.engine.runner import init_cpu_process_group
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    init_cpu_process_group(launcher, backend='gloo')
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='mmvl.MMVLDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    print(f'distributed on CPU: gloo backend, rank {os.environ.get("RANK")} of '
+          f'{os.environ.get("WORLD_SIZE")}')
 
 
 def enable_amp(cfg: Config) -> Optional[str]:

@@ -31,8 +31,8 @@ def test_autocast_limited_to_named_modules():
     """Only the named submodule computes in bf16; the rest sees float32 and hooks go away."""
     model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 2))
     seen = {}
-    model[1].register_forward_pre_hook(lambda m, args: seen.setdefault('head_in', args[0].dtype))
-    model[0].register_forward_hook(lambda m, a, out: seen.setdefault('body_out', out.dtype))
+    model[1].register_forward_pre_hook(lambda m, args: seen.update(head_in=args[0].dtype))
+    model[0].register_forward_hook(lambda m, a, out: seen.update(body_out=out.dtype))
     wrapper = BF16AutocastOptimWrapper(
         autocast_modules=['0'], optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
     with wrapper.optim_context(model):

@@ -114,7 +114,8 @@ def test_dist_train_two_cpu_processes(toyworld, tmp_path):
                           text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    assert 'gloo' in (proc.stdout + proc.stderr)
+    log = proc.stdout + proc.stderr
+    assert 'gloo backend, rank 1 of 2' in log and 'Distributed training: True' in log
     assert osp.isfile(osp.join(str(tmp_path), 'iter_2.pth'))
 
 

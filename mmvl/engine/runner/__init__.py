@@ -1,8 +1,9 @@
 # Copyright (c) mmvl contributors. All rights reserved.
 from .checkpoint import (AtomicLocalBackend, UntrustedCheckpointError, is_trusted,
                          load_from_local, sign_checkpoint)
+from .cpu_distributed import MMVLDistributedDataParallel, init_cpu_process_group
 
 __all__ = [
     'AtomicLocalBackend', 'UntrustedCheckpointError', 'is_trusted', 'load_from_local',
-    'sign_checkpoint'
+    'sign_checkpoint', 'MMVLDistributedDataParallel', 'init_cpu_process_group'
 ]
