@@ -1,7 +1,7 @@
-# MAE pre-training (mmpretrain's MAE, toy-sized ViT) on unlabelled toy-world scenes.
+# MAE pre-training (mmpretrain's MAE, toy-sized ViT) on unlabelled toy-world images.
 _base_ = [
     '../_base_/models/mae_vit-toy-p8.py',
-    '../_base_/datasets/toyworld_scenes_mae.py',
+    '../_base_/datasets/toyworld_shapes_mae.py',
     '../_base_/schedules/toyworld_iter.py',
     '../_base_/default_runtime.py',
 ]

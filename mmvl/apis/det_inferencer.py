@@ -18,11 +18,13 @@ test pipeline, the config's visualizer (``mmdet.DetLocalVisualizer``) draws, and
 """
 import copy
 import warnings
-from typing import Any, Dict, List, Literal, Optional, Union, get_args
+from typing import Any, Dict, List, Literal, Optional, Tuple, Union, get_args
 
+import cv2
 import mmengine
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmdet.structures import DetDataSample
 from mmdet.structures.mask import encode_mask_results, mask2bbox
 from mmengine.config import Config
@@ -66,7 +68,7 @@ class DetSegInferencer(MMVLInferencer):
         show_progress (bool): Whether to show a progress bar. Defaults to True.
     """
 
-    visualize_kwargs: set = MMVLInferencer.visualize_kwargs | {'pred_score_thr'}
+    visualize_kwargs: set = MMVLInferencer.visualize_kwargs | {'pred_score_thr', 'min_vis_size'}
 
     def __init__(self,
                  model: ConfigLike,
@@ -137,8 +139,12 @@ class DetSegInferencer(MMVLInferencer):
                   show: bool = False,
                   wait_time: float = 0,
                   no_save_vis: bool = False,
-                  pred_score_thr: float = 0.3) -> Optional[List[np.ndarray]]:
+                  pred_score_thr: float = 0.3,
+                  min_vis_size: int = 480) -> Optional[List[np.ndarray]]:
         """Draw the predictions above ``pred_score_thr`` on the original images.
+
+        Small images (the 160 px toy world) are enlarged before drawing, so that labels and
+        mask outlines stay readable; boxes and masks are scaled with them.
 
         Args:
             inputs (list): The batch's original inputs.
@@ -151,6 +157,8 @@ class DetSegInferencer(MMVLInferencer):
             no_save_vis (bool): Whether not to write the PNGs. Defaults to False.
             pred_score_thr (float): Draw instances whose score is above this.
                 Defaults to 0.3.
+            min_vis_size (int): Enlarge images whose shorter side is below this, for
+                drawing only (nearest-neighbour). Defaults to 480; 0 keeps the size.
 
         Returns:
             list[np.ndarray] or None: Drawn RGB images if ``return_vis``, else None.
@@ -163,9 +171,10 @@ class DetSegInferencer(MMVLInferencer):
         names = names or [f'{i:08d}' for i in range(len(inputs))]
         drawn = []
         for item, pred, name in zip(inputs, preds, names):
+            image, pred = _enlarge_for_drawing(self.rgb_image(item), pred, min_vis_size)
             self.visualizer.add_datasample(
                 name,
-                self.rgb_image(item),
+                image,
                 pred,
                 draw_gt=False,
                 draw_pred=True,
@@ -247,3 +256,26 @@ class DetSegInferencer(MMVLInferencer):
                     rle['counts'] = rle['counts'].decode()
             result['masks'] = list(encoded)
         return result
+
+
+def _enlarge_for_drawing(image: np.ndarray, pred: DetDataSample,
+                         min_size: int) -> Tuple[np.ndarray, DetDataSample]:
+    """Scale ``image`` up (nearest) so its shorter side is at least ``min_size``, with ``pred``.
+
+    Returns the inputs unchanged when the image is large enough; otherwise a scaled copy of the
+    prediction (boxes multiplied, masks resized), leaving ``pred`` itself untouched.
+    """
+    height, width = image.shape[:2]
+    if min_size <= 0 or min(height, width) >= min_size:
+        return image, pred
+    scale = min_size / min(height, width)
+    size = (round(height * scale), round(width * scale))
+    image = cv2.resize(image, size[::-1], interpolation=cv2.INTER_NEAREST)
+    pred = pred.clone()
+    instances = pred.pred_instances
+    if 'bboxes' in instances:
+        instances.bboxes = instances.bboxes * scale
+    if 'masks' in instances and len(instances.masks):
+        masks = instances.masks[:, None].float()
+        instances.masks = F.interpolate(masks, size=size, mode='nearest')[:, 0].bool()
+    return image, pred

@@ -68,8 +68,9 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
 
     Args:
         data_root (str): The generated toy world's directory.
-        kind (str): ``'instance'`` (COCO instances configs), ``'scenes'`` (unlabelled images)
-            or ``'shapes'`` (ImageNet-style class folders). Defaults to ``'instance'``.
+        kind (str): ``'instance'`` (COCO instances configs), ``'shapes'`` (ImageNet-style
+            class folders) or ``'shapes_unlabelled'`` (their train images for self-supervised
+            configs). Defaults to ``'instance'``.
 
     Returns:
         list[str]: ``key=value`` strings.
@@ -83,12 +84,13 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
             f'test_dataloader.dataset.data_root={root}', f'val_evaluator.ann_file={ann}',
             f'test_evaluator.ann_file={ann}'
         ]
-    if kind == 'scenes':
-        return [f'train_dataloader.dataset.data_root={root}']
+    if kind == 'shapes_unlabelled':
+        return [f'train_dataloader.dataset.data_root={root}imagenet/']
     if kind == 'shapes':
         return [
             f'train_dataloader.dataset.data_root={root}imagenet/',
             f'val_dataloader.dataset.data_root={root}imagenet/',
             f'test_dataloader.dataset.data_root={root}imagenet/'
         ]
-    raise ValueError(f"kind must be 'instance', 'scenes' or 'shapes', got {kind!r}")
+    raise ValueError(
+        f"kind must be 'instance', 'shapes' or 'shapes_unlabelled', got {kind!r}")

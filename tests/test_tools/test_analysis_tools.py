@@ -71,7 +71,7 @@ def mae_run(toyworld, tmp_path_factory):
     """A 3-iteration MAE run (iteration based, logging every iteration)."""
     work_dir = str(tmp_path_factory.mktemp('mae_run'))
     run_tool(['tools/train.py', MAE, '--work-dir', work_dir, '--cfg-options',
-              *options(toyworld, 'scenes'), 'train_dataloader.batch_size=2',
+              *options(toyworld, 'shapes_unlabelled'), 'train_dataloader.batch_size=2',
               'train_cfg.max_iters=3', 'default_hooks.logger.interval=1',
               'default_hooks.checkpoint.interval=3'])
     return work_dir
@@ -251,7 +251,7 @@ def test_benchmark_compares_two_configs(toyworld, tmp_path):
     out = str(tmp_path / 'bench.json')
     proc = run_tool(['tools/analysis_tools/benchmark.py', MAE, str(variant), '--task', 'train',
                      '--iters', '2', '--warmup', '1', '--repeats', '2', '--batch-size', '2',
-                     '--out', out, '--cfg-options', *options(toyworld, 'scenes')])
+                     '--out', out, '--cfg-options', *options(toyworld, 'shapes_unlabelled')])
     assert 'time ratio config2/config1' in proc.stdout
     result = json.load(open(out))['tasks']['train']
     assert len(result['config1']['ms_per_iter']) == 2

@@ -1,5 +1,6 @@
-# Unlabelled toy-world scenes for masked image modelling (mmpretrain loaders and transforms).
-data_root = 'data/toyworld/'
+# Toy-world object-centric images (the ImageNet-style train folders) without their labels, for
+# masked image modelling, as MAE pre-trains on ImageNet train images (mmpretrain components).
+data_root = 'data/toyworld/imagenet/'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
@@ -21,5 +22,5 @@ train_dataloader = dict(
         type='mmpretrain.CustomDataset',
         data_root=data_root,
         data_prefix='train/',
-        with_label=False,
+        with_label=False,  # labels are not read: self-supervised
         pipeline=train_pipeline))
