@@ -6,8 +6,9 @@
 #   environment  $MMVL_CACHE/envs/py<ver>-<hash of requirements/>   (or $MMVL_VENV)
 #   mmcv wheel   $MMVL_CACHE/wheels/mmcv-2.1.0-torch<ver>-py<ver>/  (pip's own cache would reuse a
 #                wheel built against another torch, so mmvl keys its own)
-# MMVL_CACHE defaults to ${XDG_CACHE_HOME:-~/.cache}/mmvl. The clone gets a `.venv` link to the
-# environment: `source .venv/bin/activate` to use it by hand.
+# MMVL_CACHE defaults to ${XDG_CACHE_HOME:-~/.cache}/mmvl. The clone gets its own thin `.venv`
+# layered on the cached environment, with this clone's source on the path (`source
+# .venv/bin/activate` to use it by hand; `python -m pip install X` there installs into the clone).
 #
 # Usage: bash tools/setup_env.sh [--force]
 set -euo pipefail
@@ -107,17 +108,27 @@ else
   step "reusing the complete environment $VENV"
 fi
 
-# mmvl itself: editable, pointing at this clone (cheap; redone when another clone used the env).
-# (run from /tmp: from the clone itself `import mmvl` would find the source folder, installed or not)
-HERE=$(cd /tmp && "$PY" -c 'import mmvl, os; print(os.path.dirname(os.path.dirname(mmvl.__file__)))' \
-  2>/dev/null || true)
-if [[ "$HERE" != "$ROOT" ]]; then
-  step "installing mmvl from $ROOT (editable)"
-  pip_ install -q --no-deps --no-build-isolation -e "$ROOT"
+# The cached environment holds the stack only. Each clone gets its own thin `.venv` that layers
+# that environment (`site.addsitedir`, so its .pth files apply) and puts this clone's source on
+# the path: an editable install that never points another clone's runs at this one.
+if compgen -G "$VENV/lib/python$PYVER/site-packages/*mmvl*" >/dev/null; then
+  step "removing an mmvl install from the shared environment (each clone links its own)"
+  pip_ uninstall -q -y mmvl
+fi
+CLONE_VENV="$ROOT/.venv"
+CLONE_SITE="$CLONE_VENV/lib/python$PYVER/site-packages"
+STACK_SITE="$VENV/lib/python$PYVER/site-packages"
+if [[ ! -f "$CLONE_SITE/mmvl-stack.pth" ]] || ! grep -qF "$STACK_SITE" "$CLONE_SITE/mmvl-stack.pth"; then
+  step "creating the clone's environment $CLONE_VENV on top of $VENV"
+  rm -rf "$CLONE_VENV"
+  "$PYTHON" -m venv --without-pip "$CLONE_VENV"
+  echo "import site; site.addsitedir('$STACK_SITE')" > "$CLONE_SITE/mmvl-stack.pth"
+  echo "$ROOT" > "$CLONE_SITE/mmvl-source.pth"
 fi
 
 step "verifying the installation"
-(cd /tmp && "$PY" -c "from mmcv.ops import nms, roi_align; import mmdet, mmpretrain, mmvl")
-
-ln -sfn "$VENV" "$ROOT/.venv"
-step "ready: $VENV (linked as .venv)"
+HERE=$(cd /tmp && "$CLONE_VENV/bin/python" -c \
+  "from mmcv.ops import nms, roi_align; import mmdet, mmpretrain, mmvl, os; print(os.path.dirname(os.path.dirname(mmvl.__file__)))") \
+  || fail "the environment does not import (see the error above); rerun with --force to rebuild it"
+[[ "$HERE" == "$ROOT" ]] || fail "import mmvl finds $HERE, not this clone ($ROOT)"
+step "ready: $CLONE_VENV (the stack from $VENV)"
