@@ -25,6 +25,7 @@ from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
 from mmengine.registry import \
     RUNNER_CONSTRUCTORS as MMENGINE_RUNNER_CONSTRUCTORS
 from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
@@ -40,7 +41,7 @@ __all__ = [
     'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATASETS',
     'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS',
     'BATCH_AUGMENTS', 'TASK_UTILS', 'METRICS', 'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS',
-    'INFERENCERS', 'FUNCTIONS', 'TOKENIZERS'
+    'INFERENCERS', 'FUNCTIONS', 'TOKENIZERS', 'STRATEGIES'
 ]
 
 # Training and running
@@ -60,6 +61,8 @@ OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     locations=['mmvl.engine'])
 PARAM_SCHEDULERS = Registry(
     'parameter scheduler', parent=MMENGINE_PARAM_SCHEDULERS, locations=['mmvl.engine'])
+# Training strategies of mmengine's FlexibleRunner (DeepSpeed, FSDP, ...).
+STRATEGIES = Registry('strategy', parent=MMENGINE_STRATEGIES, locations=['mmvl.engine'])
 
 # Data
 DATASETS = Registry('dataset', parent=MMENGINE_DATASETS, locations=['mmvl.datasets'])

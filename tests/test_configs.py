@@ -1,4 +1,4 @@
-"""Every shipped config loads and its model builds (tiny toy models also run a forward)."""
+"""Every shipped config (and project config) loads and its model builds in the mmvl scope."""
 import glob
 import os.path as osp
 

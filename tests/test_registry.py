@@ -3,8 +3,8 @@ import torch
 from mmengine import DefaultScope
 from mmengine.config import Config
 
-from mmvl.registry import DATASETS, MODELS, OPTIM_WRAPPERS, TOKENIZERS
-from mmvl.testing import get_config_path
+from mmvl.registry import DATASETS, MODELS, OPTIM_WRAPPERS, OPTIMIZERS, TOKENIZERS
+from mmvl.testing import demo_det_batch, get_config_path
 
 
 def test_registries_are_children_of_mmengine_roots():
@@ -18,7 +18,6 @@ def test_registries_are_children_of_mmengine_roots():
 def test_mixed_config_builds_and_runs_forward(toyworld):
     """mmdet detector + mmpretrain backbone + mmvl dataset and optim wrapper in one config."""
     from mmdet.models import MaskRCNN
-    from mmdet.testing import demo_mm_inputs
     from mmpretrain.models import ResNet
 
     from mmvl.datasets import CocoDataset
@@ -39,13 +38,16 @@ def test_mixed_config_builds_and_runs_forward(toyworld):
     sample = dataset[0]
     assert sample['data_samples'].gt_instances.masks.masks.shape[0] > 0
 
-    wrapper = OPTIM_WRAPPERS.build(
-        dict(type='BF16AutocastOptimWrapper', optimizer=torch.optim.SGD(model.parameters(), 0.01)))
+    cfg.optim_wrapper.type = 'mmvl.BF16AutocastOptimWrapper'
+    cfg.optim_wrapper.autocast_modules = cfg.cpu_amp_modules
+    optim_cfg = cfg.optim_wrapper.copy()
+    optim_cfg.optimizer = OPTIMIZERS.build(
+        dict(cfg.optim_wrapper.optimizer, params=model.parameters()))
+    wrapper = OPTIM_WRAPPERS.build(optim_cfg)
     assert isinstance(wrapper, BF16AutocastOptimWrapper)
 
-    packed = demo_mm_inputs(2, [[3, 128, 128], [3, 96, 160]], num_classes=8, with_mask=True)
-    data = model.data_preprocessor(packed, True)
-    losses = model(**data, mode='loss')
+    with wrapper.optim_context(model):
+        losses = model(**demo_det_batch(model), mode='loss')
     total = sum(v for k, v in losses.items() if 'loss' in k and isinstance(v, torch.Tensor))
     assert torch.isfinite(total)
     total.backward()

@@ -75,10 +75,20 @@ if [[ ! -f "$STAMP" ]]; then
     -r "$ROOT/requirements/optional.txt"
 
   MMCV_VER=$(sed -n 's/^mmcv==\([0-9.]*\).*/\1/p' "$ROOT/requirements/mmcv.txt")
-  WHEELDIR="$CACHE/wheels/mmcv-${MMCV_VER}-torch${TORCHVER}-py${PYVER}"
+  # mmcv compiles CUDA ops when it sees a GPU at build time (or FORCE_CUDA=1): key by that too.
+  OPS=$("$PY" -c 'import os, torch; print(f"cuda{torch.version.cuda}" if torch.cuda.is_available()
+        or os.environ.get("FORCE_CUDA") == "1" else "cpu")')
+  WHEELDIR="$CACHE/wheels/mmcv-${MMCV_VER}-torch${TORCHVER}-py${PYVER}-${OPS}"
   if ! ls "$WHEELDIR"/mmcv-*.whl >/dev/null 2>&1; then
-    step "building mmcv $MMCV_VER with ops from the PyPI sdist (~9 min on 2 cores, once per torch version)"
+    step "checking the C++ compiler for the mmcv build"
+    CXX_BIN=${CXX:-g++}
+    command -v "$CXX_BIN" >/dev/null || fail "no C++ compiler ($CXX_BIN); install g++ >= 11 (apt-get install g++)"
+    echo 'int main() { return 0; }' | "$CXX_BIN" -std=c++20 -x c++ - -o /dev/null 2>/dev/null \
+      || fail "$CXX_BIN cannot compile C++20, which torch ${TORCHVER}'s headers need; use g++ >= 11"
+    step "building mmcv $MMCV_VER ($OPS ops) from the PyPI sdist (~9 min on 2 cores, once per torch version)"
     BUILD=$(mktemp -d)
+    mkdir -p "$CACHE/logs"
+    BUILD_LOG="$CACHE/logs/mmcv-${MMCV_VER}-torch${TORCHVER}-${OPS}.log"
     pip_ download -q --no-deps --no-binary :all: "mmcv==$MMCV_VER" -d "$BUILD"
     tar -xzf "$BUILD"/mmcv-"$MMCV_VER".tar.gz -C "$BUILD"
     SRC="$BUILD/mmcv-$MMCV_VER"
@@ -86,10 +96,21 @@ if [[ ! -f "$STAMP" ]]; then
     grep -q -- "-std=c++17" "$SRC/setup.py" || fail "mmcv setup.py no longer holds -std=c++17"
     sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
     # No build isolation: an isolated build has no torch and silently produces mmcv without ops.
-    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} pip_ wheel --no-deps --no-build-isolation \
-      -w "$BUILD/dist" "$SRC" 2>&1 | grep -E "^(Building|Successfully|ERROR|error)|Compiling mmcv" >&2 \
-      || true
-    ls "$BUILD"/dist/mmcv-*.whl >/dev/null 2>&1 || fail "mmcv wheel was not produced (rerun with bash -x)"
+    # The full compiler output goes to the log; progress shows one line per compiled file.
+    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} pip_ wheel -v --no-deps --no-build-isolation \
+      -w "$BUILD/dist" "$SRC" > "$BUILD_LOG" 2>&1 &
+    BUILD_PID=$!
+    while kill -0 "$BUILD_PID" 2>/dev/null; do
+      sleep 30
+      echo "[mmvl setup]   ... $(grep -c '\] Building\|\] Compiling\|^\[[0-9]*/[0-9]*\]' "$BUILD_LOG" || true) build steps so far" >&2
+    done
+    wait "$BUILD_PID" || true
+    if ! ls "$BUILD"/dist/mmcv-*.whl >/dev/null 2>&1; then
+      echo "[mmvl setup] last lines of the build log $BUILD_LOG:" >&2
+      grep -E "error|Error|ERROR" "$BUILD_LOG" | tail -n 15 >&2 || true
+      tail -n 25 "$BUILD_LOG" >&2
+      fail "mmcv wheel was not produced; the full log is $BUILD_LOG"
+    fi
     mkdir -p "$WHEELDIR"
     cp "$BUILD"/dist/mmcv-*.whl "$WHEELDIR/"
     rm -rf "$BUILD"

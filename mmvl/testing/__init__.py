@@ -7,7 +7,10 @@ from mmengine.config import Config
 
 import mmvl
 
-__all__ = ['get_config_path', 'get_toyworld_config', 'toyworld_cfg_options', 'REPO_ROOT']
+__all__ = [
+    'get_config_path', 'get_toyworld_config', 'toyworld_cfg_options', 'REPO_ROOT', 'UNEVEN_SHAPES',
+    'get_model_cfg', 'demo_det_batch'
+]
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(mmvl.__file__)))
 
@@ -94,3 +97,36 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
         ]
     raise ValueError(
         f"kind must be 'instance', 'shapes' or 'shapes_unlabelled', got {kind!r}")
+
+
+#: Uneven image sizes (C, H, W) for detector tests: non-square, not multiples of 32.
+UNEVEN_SHAPES = ((3, 160, 160), (3, 97, 131))
+
+
+def get_model_cfg(relative: str):
+    """A deep copy of a shipped config's ``model`` (mmdet's ``get_detector_cfg`` for mmvl)."""
+    return Config.fromfile(get_config_path(relative)).model.deepcopy()
+
+
+def demo_det_batch(model, image_shapes=UNEVEN_SHAPES, num_classes: int = 8,
+                   with_mask: bool = True, training: bool = True) -> dict:
+    """A seeded fake detection batch, already through ``model.data_preprocessor``.
+
+    Wraps mmdet's ``demo_mm_inputs`` (fixed ``RandomState(0)`` boxes and masks), so the same
+    call gives the same batch.
+
+    Args:
+        model (nn.Module): An mmdet-style detector with a ``data_preprocessor``.
+        image_shapes (tuple): One (C, H, W) per image. Defaults to :data:`UNEVEN_SHAPES`.
+        num_classes (int): Number of classes of the fake labels. Defaults to 8.
+        with_mask (bool): Whether to add instance masks. Defaults to True.
+        training (bool): Passed to the data preprocessor. Defaults to True.
+
+    Returns:
+        dict: ``inputs`` and ``data_samples`` for ``model(**batch, mode=...)``.
+    """
+    from mmdet.testing import demo_mm_inputs
+    packed = demo_mm_inputs(
+        len(image_shapes), list(map(list, image_shapes)), num_classes=num_classes,
+        with_mask=with_mask)
+    return model.data_preprocessor(packed, training)

@@ -51,8 +51,24 @@ def load_cfg(args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.launcher != 'none' and not torch.cuda.is_available():
         _setup_cpu_distributed(cfg, args.launcher)
+    _use_signed_atomic_checkpoints(cfg)
     return cfg
 
+
+def _use_signed_atomic_checkpoints(cfg: Config) -> None:
+    """Make the checkpoint hook write through ``mmvl_local`` whatever config it comes from.
+
+    mmvl's default runtime sets this already; mmdet and mmpretrain configs (or configs that
+    replace the hook) do not, and their checkpoints would then be neither atomic nor signed, so
+    ``--resume`` would refuse them on torch >= 2.6. Hooks writing elsewhere (``out_dir`` with a
+    remote prefix, or their own ``backend_args``) are left alone.
+    """
+    hook = cfg.get('default_hooks', {}).get('checkpoint')
+    if hook is None or hook.get('backend_args') is not None:
+        return
+    if '://' in str(hook.get('out_dir') or ''):
+        return
+    hook['backend_args'] = dict(backend='mmvl_local')
 
 def _setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     """Distributed runs without CUDA: gloo process group and a CPU-capable DDP wrapper."""

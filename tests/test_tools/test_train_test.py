@@ -147,3 +147,13 @@ def test_bad_input_gets_one_clear_error(case, toyworld, tmp_path):
     proc = run_tool(args + extra, check=False)
     assert proc.returncode != 0
     assert expected in proc.stderr, proc.stderr[-3000:]
+
+
+def test_resume_works_for_configs_without_mmvl_checkpoint_backend(toyworld, tmp_path):
+    """An mmdet/mmpretrain-style config (no backend_args) still writes signed checkpoints."""
+    args = train_args(toyworld, str(tmp_path), 1, 1)
+    run_tool(args + ['default_hooks.checkpoint.backend_args=None'])
+    assert osp.isfile(osp.join(str(tmp_path), 'iter_1.pth.mmvl-sig'))
+    resumed = run_tool(train_args(toyworld, str(tmp_path), 2, 1, '--resume') +
+                       ['default_hooks.checkpoint.backend_args=None'])
+    assert 'Iter(train) [2/2]' in resumed.stdout + resumed.stderr

@@ -1,7 +1,8 @@
 # Linear probe of a (pre-trained) toy ViT on toy-world shape classification.
-# Load MAE weights with
-#   --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/<mae run>/iter_800.pth
-# or drop them (random-init baseline) with --cfg-options model.backbone.init_cfg=None
+# By default it loads the backbone that
+#   python tools/train.py configs/mae/mae_vit-toy-p8_1xb32-800it_toyworld.py
+# writes; other weights with --cfg-options model.backbone.init_cfg.checkpoint=PATH, or none
+# (the random-init baseline) with --cfg-options model.backbone.init_cfg=None
 _base_ = [
     '../../_base_/models/mae_vit-toy-p8.py',  # for img_size, patch_size, vit_toy
     '../../_base_/datasets/toyworld_shapes_cls.py',
@@ -22,7 +23,10 @@ model = dict(
         frozen_stages=4,  # every layer: a linear probe trains the head only
         out_type='avg_featmap',
         final_norm=True,
-        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='work_dirs/mae_vit-toy-p8_1xb32-800it_toyworld/iter_800.pth',
+            prefix='backbone.')),
     neck=None,
     head=dict(
         type='LinearClsHead',
