@@ -271,8 +271,9 @@ def _enlarge_for_drawing(image: np.ndarray, pred: DetDataSample,
     scale = min_size / min(height, width)
     size = (round(height * scale), round(width * scale))
     image = cv2.resize(image, size[::-1], interpolation=cv2.INTER_NEAREST)
-    pred = pred.clone()
-    instances = pred.pred_instances
+    pred = pred.clone()  # shallow: give it its own instances before changing them
+    instances = pred.pred_instances.clone()
+    pred.pred_instances = instances
     if 'bboxes' in instances:
         instances.bboxes = instances.bboxes * scale
     if 'masks' in instances and len(instances.masks):

@@ -100,10 +100,13 @@ def test_predictions_files_and_drawing(inferencer, images, tmp_path):
             assert rle['size'] == [height, width]
             assert mask_util.decode(dict(rle, counts=rle['counts'].encode())).shape == (
                 height, width)
-        # vis/<name>.png: readable, the input's size, predictions drawn on it.
+        # vis/<name>.png: readable, enlarged (nearest) to a 480 px shorter side for legible
+        # labels, predictions drawn on it.
         drawn = mmcv.imread(osp.join(tmp_path, 'vis', f'{name}.png'))
-        assert drawn.shape == original.shape
-        assert not np.array_equal(drawn, original)
+        scale = 480 / min(height, width)
+        assert drawn.shape == (round(height * scale), round(width * scale), 3)
+        enlarged = mmcv.imresize(original, drawn.shape[1::-1], interpolation='nearest')
+        assert not np.array_equal(drawn, enlarged)
         np.testing.assert_array_equal(drawn, vis[..., ::-1])
         with open(osp.join(tmp_path, 'preds', f'{name}.json')) as f:
             assert json.load(f) == pred
@@ -111,7 +114,8 @@ def test_predictions_files_and_drawing(inferencer, images, tmp_path):
 
 def test_nothing_drawn_above_threshold_and_array_colours(inferencer, images, tmp_path):
     bgr = mmcv.imread(images['odd'])
-    out = inferencer(bgr, out_dir=str(tmp_path), pred_score_thr=1.0, return_vis=True)
+    out = inferencer(
+        bgr, out_dir=str(tmp_path), pred_score_thr=1.0, return_vis=True, min_vis_size=0)
     # No score exceeds 1: the picture is the input itself, as RGB (arrays are BGR).
     np.testing.assert_array_equal(out['visualization'][0], bgr[..., ::-1])
     assert len(out['predictions'][0]['labels']) > 0  # predictions are kept, only not drawn

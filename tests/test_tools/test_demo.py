@@ -47,8 +47,9 @@ def test_image_demo_writes_pictures_and_predictions(checkpoint, tmp_path):
     ], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     drawn = cv2.imread(osp.join(out_dir, 'vis', 'scene.png'))
-    assert drawn is not None and drawn.shape == (160, 160, 3)
-    assert not np.array_equal(drawn, _frame(0))
+    assert drawn is not None and drawn.shape == (480, 480, 3)  # enlarged for legible labels
+    assert not np.array_equal(drawn, cv2.resize(_frame(0), (480, 480),
+                                                interpolation=cv2.INTER_NEAREST))
     assert osp.isfile(osp.join(out_dir, 'preds', 'scene.json'))
     assert osp.join(out_dir, 'vis') in proc.stdout
 
@@ -85,7 +86,7 @@ def test_video_demo(checkpoint, tmp_path, source):
         frames.append(frame)
         ok, frame = capture.read()
     capture.release()
-    assert len(frames) == 3 and frames[0].shape == (160, 160, 3)
+    assert len(frames) == 3 and frames[0].shape == (480, 480, 3)  # enlarged for drawing
     assert sorted(p.name for p in out_frames.iterdir()) == [f'00000{i}.png' for i in range(3)]
 
 
