@@ -96,13 +96,14 @@ if [[ ! -f "$STAMP" ]]; then
     grep -q -- "-std=c++17" "$SRC/setup.py" || fail "mmcv setup.py no longer holds -std=c++17"
     sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
     # No build isolation: an isolated build has no torch and silently produces mmcv without ops.
-    # The full compiler output goes to the log; progress shows one line per compiled file.
+    # The full compiler output goes to the log; every 30 s a line says how far the build is.
     MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} pip_ wheel -v --no-deps --no-build-isolation \
       -w "$BUILD/dist" "$SRC" > "$BUILD_LOG" 2>&1 &
     BUILD_PID=$!
     while kill -0 "$BUILD_PID" 2>/dev/null; do
       sleep 30
-      echo "[mmvl setup]   ... $(grep -c '\] Building\|\] Compiling\|^\[[0-9]*/[0-9]*\]' "$BUILD_LOG" || true) build steps so far" >&2
+      DONE=$(grep -oE '^ *\[[0-9]+/[0-9]+\]' "$BUILD_LOG" | tail -n 1 | tr -d ' []' || true)
+      echo "[mmvl setup]   ... compiled ${DONE:-0/?} source files" >&2
     done
     wait "$BUILD_PID" || true
     if ! ls "$BUILD"/dist/mmcv-*.whl >/dev/null 2>&1; then
