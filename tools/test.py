@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmvl.utils import register_all_modules  # noqa: E402
-from mmvl.utils.cli import add_common_args, load_cfg  # noqa: E402
+from mmvl.utils.cli import add_common_args, check_data_roots, load_cfg  # noqa: E402
 
 
 def parse_args():
@@ -58,6 +58,7 @@ def main():
         raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
     cfg = load_cfg(args)
     cfg.load_from = args.checkpoint
+    check_data_roots(cfg, ('test', ))
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
 

@@ -11,7 +11,8 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmvl.utils import register_all_modules  # noqa: E402
-from mmvl.utils.cli import add_common_args, enable_amp, load_cfg  # noqa: E402
+from mmvl.utils.cli import (add_common_args, check_data_roots, enable_amp,  # noqa: E402
+                            load_cfg)
 
 
 def parse_args():
@@ -53,6 +54,7 @@ def main():
         cfg.auto_scale_lr.enable = True
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    check_data_roots(cfg, ('train', 'val'))
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -84,6 +84,30 @@ def _setup_cpu_distributed(cfg: Config, launcher: str) -> None:
           f'{os.environ.get("WORLD_SIZE")}')
 
 
+def check_data_roots(cfg: Config, splits) -> None:
+    """Fail early, with one clear error, when a dataloader's ``data_root`` does not exist.
+
+    Covers every dataset class (mmdet's, mmpretrain's, mmvl's), before the runner spends
+    seconds building the model; dataset wrappers (``dataset.dataset``) are followed.
+
+    Args:
+        cfg (Config): The loaded config.
+        splits (Iterable[str]): Dataloader prefixes to check, e.g. ``('train', 'val')``.
+    """
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        dataset = loader.get('dataset') if loader else None
+        while isinstance(dataset, dict):
+            root = dataset.get('data_root')
+            if isinstance(root, str) and root and '://' not in root and not os.path.isdir(root):
+                raise FileNotFoundError(
+                    f'data root not found: {root} ({split}_dataloader.dataset.data_root). Make '
+                    'the toy world with `python tools/dataset_converters/make_toyworld.py --out '
+                    'data/toyworld`, or point the config at your data with --cfg-options '
+                    f'{split}_dataloader.dataset.data_root=PATH')
+            dataset = dataset.get('dataset')
+
+
 def enable_amp(cfg: Config) -> Optional[str]:
     """Turn on mixed precision: fp16 ``AmpOptimWrapper`` on CUDA, bf16 autocast on the CPU.
 

@@ -89,3 +89,14 @@ def test_mask_rcnn_learns_on_the_toy_world(toyworld, tmp_path):
         glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))[0])]
     final = [r for r in records if 'coco/bbox_mAP_50' in r][-1]
     assert final['coco/bbox_mAP_50'] > 0.2
+
+
+def test_missing_data_root_of_an_mmpretrain_dataset_is_named(tmp_path):
+    missing = str(tmp_path / 'nowhere') + '/'
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py', MAE, '--work-dir', str(tmp_path), '--cfg-options',
+        f'train_dataloader.dataset.data_root={missing}'
+    ], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert (f'data root not found: {missing} (train_dataloader.dataset.data_root)'
+            in proc.stderr), proc.stderr[-2000:]
