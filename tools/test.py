@@ -12,7 +12,8 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmvl.utils import register_all_modules  # noqa: E402
-from mmvl.utils.cli import add_common_args, check_data_roots, load_cfg  # noqa: E402
+from mmvl.utils.cli import (add_common_args, check_data_roots,  # noqa: E402
+                            finish_distributed, load_cfg)
 
 
 def parse_args():
@@ -73,6 +74,7 @@ def main():
         else:
             runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     runner.test()
+    finish_distributed()
 
 
 def _as_list(evaluator_cfg):

@@ -11,8 +11,8 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmvl.utils import register_all_modules  # noqa: E402
-from mmvl.utils.cli import (add_common_args, check_data_roots, enable_amp,  # noqa: E402
-                            load_cfg)
+from mmvl.utils.cli import (add_common_args, check_data_roots,  # noqa: E402
+                            enable_amp, finish_distributed, load_cfg)
 
 
 def parse_args():
@@ -64,6 +64,7 @@ def main():
 
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -84,6 +84,19 @@ def _setup_cpu_distributed(cfg: Config, launcher: str) -> None:
           f'{os.environ.get("WORLD_SIZE")}')
 
 
+def finish_distributed() -> None:
+    """Tear the process group down before exit.
+
+    mmengine leaves it open; a gloo process that then exits while its communication threads
+    are alive can abort (``terminate called without an active exception``) after the run itself
+    succeeded.
+    """
+    import torch.distributed as torch_dist
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 def check_data_roots(cfg: Config, splits) -> None:
     """Fail early, with one clear error, when a dataloader's ``data_root`` does not exist.
 
