@@ -1,1 +1,4 @@
 # Copyright (c) mmvl contributors. All rights reserved.
+from .metrics import OpenWorldMetric
+
+__all__ = ['OpenWorldMetric']
