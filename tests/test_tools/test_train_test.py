@@ -157,3 +157,15 @@ def test_resume_works_for_configs_without_mmvl_checkpoint_backend(toyworld, tmp_
     resumed = run_tool(train_args(toyworld, str(tmp_path), 2, 1, '--resume') +
                        ['default_hooks.checkpoint.backend_args=None'])
     assert 'Iter(train) [2/2]' in resumed.stdout + resumed.stderr
+
+
+def test_open_world_config_reports_class_agnostic_recall(toyworld, tmp_path):
+    """Base-class training with the open-world metric (the SWORD protocol) through the tools."""
+    config = get_config_path('mask_rcnn/mask-rcnn_r18_fpn_1xb4-600it_toyworld-base2novel.py')
+    proc = run_tool([
+        'tools/train.py', config, '--work-dir', str(tmp_path), '--cfg-options',
+        *toyworld_cfg_options(toyworld), *FAST,
+        'train_cfg.max_iters=1', 'train_cfg.val_interval=1'
+    ])
+    log = proc.stdout + proc.stderr
+    assert 'open_world/bbox_AR@100' in log and 'open_world/segm_AP' in log
