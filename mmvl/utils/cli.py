@@ -8,7 +8,7 @@ from typing import Optional
 import torch
 from mmengine.config import Config, DictAction
 
-from .config import check_cfg_options
+from .config import read_config
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -38,13 +38,8 @@ def load_cfg(args: argparse.Namespace) -> Config:
     """
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options:
-        check_cfg_options(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -1,7 +1,8 @@
 # Copyright (c) mmvl contributors. All rights reserved.
 """Config helpers shared by the tools: catching misspelt ``--cfg-options`` keys."""
 import difflib
-from typing import Any, Dict, List
+import os.path as osp
+from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config, ConfigDict
 
@@ -55,3 +56,28 @@ def check_cfg_options(cfg: Config, options: Dict[str, Any]) -> None:
             raise UnknownConfigKeyError(
                 f"unknown config key '{full_key}': '{part}' is not in {where} (it holds: "
                 f"{', '.join(valid)}).{hint}")
+
+
+def read_config(path: str, cfg_options: Optional[Dict[str, Any]] = None) -> Config:
+    """Read a config file and merge ``--cfg-options``, refusing keys it does not hold.
+
+    The one way every mmvl tool loads a config from the command line.
+
+    Args:
+        path (str): Config file.
+        cfg_options (dict, optional): Parsed ``--cfg-options``. Defaults to None.
+
+    Returns:
+        Config: The merged config.
+
+    Raises:
+        FileNotFoundError: If ``path`` is not a file.
+        UnknownConfigKeyError: Naming a ``cfg_options`` key the config does not hold.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        check_cfg_options(cfg, cfg_options)
+        cfg.merge_from_dict(cfg_options)
+    return cfg

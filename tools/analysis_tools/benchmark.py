@@ -21,7 +21,6 @@ Example::
 import argparse
 import copy
 import json
-import os.path as osp
 import statistics
 import sys
 import time
@@ -37,7 +36,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 from mmvl.registry import MODELS
-from mmvl.utils import UnknownConfigKeyError, check_cfg_options, register_all_modules
+from mmvl.utils import UnknownConfigKeyError, read_config, register_all_modules
 
 DEVICE = 'cuda' if torch.cuda.is_available() else 'cpu'
 # Distinct batches kept per task; longer runs cycle through them.
@@ -95,12 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_config(path: str, options: Optional[dict], batch_size: Optional[int]) -> Config:
     """Load a config, refusing unknown ``--cfg-options`` keys, and set up its dataloaders."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
-    if options:
-        check_cfg_options(cfg, options)
-        cfg.merge_from_dict(options)
+    cfg = read_config(path, options)
     for phase in ('train', 'val', 'test'):
         loader = cfg.get(f'{phase}_dataloader')
         if loader:  # batches are fetched once, so worker processes would only cost start-up

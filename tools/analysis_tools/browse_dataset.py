@@ -28,14 +28,14 @@ from typing import Any, Callable, Optional, Tuple
 import mmcv
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from mmengine.structures import BaseDataElement
 from mmengine.utils import ProgressBar
 from mmengine.visualization import Visualizer
 
 from mmvl.registry import DATASETS, VISUALIZERS
-from mmvl.utils import UnknownConfigKeyError, check_cfg_options, register_all_modules
+from mmvl.utils import UnknownConfigKeyError, read_config, register_all_modules
 
 # Samples drawn from small images (64 px toy classification crops) are upscaled to this size,
 # so that the label text stays legible.
@@ -174,15 +174,10 @@ def main() -> None:
         parser.error('--not-show without --output-dir would draw nothing anywhere')
     if args.max_samples is not None and args.max_samples <= 0:
         parser.error(f'--max-samples must be positive, got {args.max_samples}')
-    if not osp.isfile(args.config):
-        parser.error(f'config file not found: {args.config}')
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
     try:
-        if args.cfg_options:
-            check_cfg_options(cfg, args.cfg_options)
-            cfg.merge_from_dict(args.cfg_options)
-    except UnknownConfigKeyError as error:
+        cfg = read_config(args.config, args.cfg_options)
+    except (FileNotFoundError, UnknownConfigKeyError) as error:
         parser.error(str(error))
     loader_cfg = cfg.get(f'{args.phase}_dataloader')
     if not loader_cfg or 'dataset' not in loader_cfg:

@@ -24,7 +24,6 @@ Example::
 """
 import argparse
 import math
-import os.path as osp
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -37,7 +36,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 
 from mmvl.registry import MODELS
-from mmvl.utils import UnknownConfigKeyError, check_cfg_options, register_all_modules
+from mmvl.utils import UnknownConfigKeyError, read_config, register_all_modules
 
 SPLIT_LINE = '=' * 40
 
@@ -169,18 +168,13 @@ def analyze(model: torch.nn.Module, hw: Tuple[int, int], show_table: bool = Fals
 def main() -> None:
     parser = build_parser()
     args = parser.parse_args()
-    if not osp.isfile(args.config):
-        parser.error(f'config file not found: {args.config}')
     register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    if 'model' not in cfg:
-        parser.error(f'{args.config} has no `model`')
     try:
-        if args.cfg_options:
-            check_cfg_options(cfg, args.cfg_options)
-            cfg.merge_from_dict(args.cfg_options)
+        cfg = read_config(args.config, args.cfg_options)
+        if 'model' not in cfg:
+            parser.error(f'{args.config} has no `model`')
         hw = input_shape(cfg, args.shape)
-    except (UnknownConfigKeyError, ValueError) as error:
+    except (FileNotFoundError, UnknownConfigKeyError, ValueError) as error:
         parser.error(str(error))
 
     init_default_scope(cfg.get('default_scope', 'mmvl'))

@@ -15,11 +15,10 @@ Example::
 import argparse
 import os
 import os.path as osp
-from typing import Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
-from mmvl.utils import UnknownConfigKeyError, check_cfg_options
+from mmvl.utils import UnknownConfigKeyError, read_config
 
 SAVE_SUFFIXES = ('.py', '.json', '.yml', '.yaml')
 
@@ -44,29 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Load ``path`` and merge ``cfg_options`` into it, refusing unknown keys.
-
-    Args:
-        path (str): Config file.
-        cfg_options (dict, optional): Parsed ``--cfg-options``. Defaults to None.
-
-    Returns:
-        Config: The merged config.
-
-    Raises:
-        FileNotFoundError: If ``path`` is not a file.
-        UnknownConfigKeyError: Naming a ``cfg_options`` key the config does not hold.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        check_cfg_options(cfg, cfg_options)
-        cfg.merge_from_dict(cfg_options)
-    return cfg
-
-
 def main() -> None:
     parser = build_parser()
     args = parser.parse_args()
@@ -74,7 +50,7 @@ def main() -> None:
         parser.error(f'--save-path must end with one of {", ".join(SAVE_SUFFIXES)}, '
                      f'got {args.save_path}')
     try:
-        cfg = load_config(args.config, args.cfg_options)
+        cfg = read_config(args.config, args.cfg_options)
     except (FileNotFoundError, UnknownConfigKeyError) as error:
         parser.error(str(error))
 
