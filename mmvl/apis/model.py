@@ -120,7 +120,8 @@ def init_model(config: ConfigLike,
     The model is built in the config's ``default_scope`` (``'mmvl'`` if it names none), which
     is restored afterwards. SyncBN layers become plain BN. ``model.cfg`` holds the config and
     ``model.dataset_meta`` the class names and palette: the config's test-set metainfo,
-    overridden by the checkpoint's (the weights were trained with those classes).
+    overridden by the checkpoint's (the weights were trained with those classes); a model
+    with ``class_agnostic=True`` names its one class ``'object'``.
 
     Args:
         config (str, Path, Config, ConfigDict or dict): Config file path or config object.
@@ -149,6 +150,9 @@ def init_model(config: ConfigLike,
     else:
         loaded = load_checkpoint(model, checkpoint, map_location='cpu', logger='current')
         dataset_meta.update(checkpoint_dataset_meta(loaded))
+    if getattr(model, 'class_agnostic', False):
+        # one class "object" whatever the training classes were (e.g. SWORD)
+        dataset_meta['classes'] = ('object', )
     model.cfg = cfg
     model.dataset_meta = dataset_meta
     model.to(device)

@@ -3,3 +3,9 @@
 # lookup does not import its parent's package: import it so transformers' tokenizers and
 # mmpretrain's batch augments are registered there.
 import mmpretrain.models  # noqa: F401
+
+from .dense_heads import *  # noqa: F401,F403
+from .detectors import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .task_modules import *  # noqa: F401,F403

@@ -182,6 +182,9 @@ class OpenWorldMetric(BaseMetric):
 
         self.ann_file = ann_file
         self._coco_gt = _quiet_coco(ann_file)
+        # LVIS-format files have no 'iscrowd', which COCOeval reads: none of them is a crowd
+        for ann in self._coco_gt.dataset.get('annotations', []):
+            ann.setdefault('iscrowd', 0)
         cats = self._coco_gt.loadCats(self._coco_gt.getCatIds())
         name_to_id = {c['name']: c['id'] for c in cats}
         unknown = [n for n in seen_classes if n not in name_to_id]

@@ -1,1 +1,4 @@
 # Copyright (c) mmvl contributors. All rights reserved.
+from .sword import SWORD
+
+__all__ = ['SWORD']

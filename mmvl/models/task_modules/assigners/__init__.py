@@ -1,0 +1,4 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+from .dynamic_k_assigner import DynamicKAssigner
+
+__all__ = ['DynamicKAssigner']
