@@ -102,3 +102,7 @@ model = dict(
         iou_terms=('box', 'mask'),
         nms=dict(type='nms', iou_threshold=0.7),
         mask_thr=0.5))
+
+# `--amp` on the CPU: bf16 autocast for the backbone and neck only (mmcv's nms, used at test
+# time, has no bf16 CPU kernel; the deformable attention's CPU path is not checked in bf16).
+cpu_amp_modules = ['backbone', 'neck']
