@@ -13,3 +13,7 @@ default_hooks = dict(
     visualization=dict(type='mmdet.DetVisualizationHook'))
 log_processor = dict(by_epoch=True)
 visualizer = dict(type='ClassAgnosticDetLocalVisualizer', name='visualizer')
+# The paper reports AR@10 and AR@100 of the top 100 masks per image (test_cfg.max_per_img);
+# OLN's larger budgets would all equal AR@100 here.
+val_evaluator = dict(proposal_nums=(10, 20, 30, 50, 100))
+test_evaluator = val_evaluator

@@ -53,8 +53,10 @@ def test_stop_gradient_blocks_classification_gradient_into_decoder(stop_grad):
     model.init_weights()
     data = batch(model)
     losses = model.loss(data['inputs'], data['data_samples'])
-    # the decoder layers' classification losses only (not the encoder's or denoising ones)
-    cls_loss = losses['loss_cls'] + losses['d0.loss_cls']
+    # the decoder's classification losses, of matching and denoising queries (not the
+    # encoder's proposal classifier, which reads live features)
+    cls_loss = (losses['loss_cls'] + losses['d0.loss_cls'] + losses['dn_loss_cls'] +
+                losses['d0.dn_loss_cls'])
     cls_loss.backward()
     assert model.bbox_head.cls_branches[0].weight.grad.abs().sum() > 0  # the classifier learns
     if stop_grad:
@@ -219,6 +221,7 @@ def test_dynamic_mask_head_upsamples_to_stride_4():
     assert embed.shape == (2, 8, 10, 12)
     kernels = head.kernels(torch.randn(3, 16), layer_id=1)
     assert head(embed[0], kernels, torch.rand(3, 2) * 80).shape == (3, 20, 24)
+    assert head(embed[0], kernels[:0], torch.rand(0, 2)).shape == (0, 20, 24)  # no query
 
 
 # ----------------------------------------------------------------- the whole model
@@ -232,11 +235,22 @@ def test_loss_has_every_mechanism_and_queue_fills(sword):
     assert len(sword.bbox_head.object_queue) == num_objects  # one-to-one matched queries
 
 
-def test_class_agnostic_training_collapses_labels(sword):
+def test_class_agnostic_training_collapses_labels_on_copies(sword, monkeypatch):
     data = demo_det_batch(sword, num_classes=5)
-    assert any(s.gt_instances.labels.max() > 0 for s in data['data_samples'])
+    before = [s.gt_instances.labels.clone() for s in data['data_samples']]
+    assert any(labels.max() > 0 for labels in before)
+    seen = []
+    original = type(sword.bbox_head).loss
+
+    def spy(head, *args, batch_data_samples, **kwargs):
+        seen.extend(s.gt_instances.labels for s in batch_data_samples)
+        return original(head, *args, batch_data_samples=batch_data_samples, **kwargs)
+
+    monkeypatch.setattr(type(sword.bbox_head), 'loss', spy)
     sword.loss(data['inputs'], data['data_samples'])  # a label >= 1 would break the DN queries
-    assert all(int(s.gt_instances.labels.max()) == 0 for s in data['data_samples'])
+    assert seen and all(int(labels.max()) == 0 for labels in seen)  # the head sees one class
+    for labels, sample in zip(before, data['data_samples']):  # the caller's are untouched
+        assert torch.equal(labels, sample.gt_instances.labels)
 
 
 def test_predict_returns_masks_at_original_size(sword):
@@ -252,12 +266,203 @@ def test_predict_returns_masks_at_original_size(sword):
         assert (pred.scores[:-1] >= pred.scores[1:]).all()
 
 
+def test_predict_with_nothing_above_the_score_threshold(sword):
+    sword.eval()
+    sword.bbox_head.test_cfg['score_thr'] = 1.0
+    data = batch(sword, training=False)
+    with torch.no_grad():
+        results = sword.predict(data['inputs'], data['data_samples'])
+    pred = results[0].pred_instances
+    assert len(pred) == 0 and pred.masks.shape == (0, *results[0].ori_shape)
+
+
 def test_ablation_switches_remove_their_mechanism():
     init_default_scope('mmvl')
-    model = MODELS.build(tiny_sword_cfg(contrast=None, loss_mask_iou=None))
+    cfg = tiny_sword_cfg(contrast=None, loss_mask_iou=None)
+    cfg.test_cfg.iou_terms = ('box', )
+    model = MODELS.build(cfg)
     data = batch(model)
     losses = model.loss(data['inputs'], data['data_samples'])
     assert 'loss_contrast' not in losses and 'loss_mask_iou' not in losses
     assert not hasattr(model.bbox_head, 'object_queue')
     with pytest.raises(ValueError, match='cls_assignment'):
         MODELS.build(tiny_sword_cfg(cls_assignment='many'))
+
+
+# ----------------------------------------------------------------- review additions
+def test_box_iou_targets_are_ious_with_assigned_objects(sword, monkeypatch):
+    from mmdet.structures.bbox import bbox_overlaps
+    head = sword.bbox_head
+    calls = []
+    monkeypatch.setattr(head.loss_box_iou, 'forward',
+                        lambda pred, target, avg_factor: calls.append(target) or pred.sum() * 0)
+    assigned = []
+    original = head.assign
+
+    def spy(cls_score, bbox_pred, gt_instances, img_meta):
+        result = original(cls_score, bbox_pred, gt_instances, img_meta)
+        assigned.append((bbox_pred.detach(), gt_instances, img_meta, result[1]))
+        return result
+
+    monkeypatch.setattr(head, 'assign', spy)
+    data = batch(sword)
+    sword.loss(data['inputs'], data['data_samples'])
+    num_imgs = len(data['data_samples'])
+    # the last decoder layer's calls: one assignment per image, then one loss call
+    expected = []
+    for bbox_pred, gt, meta, reg_inds in assigned[-num_imgs:]:
+        h, w = meta['img_shape']
+        q = (reg_inds > 0).nonzero(as_tuple=True)[0]
+        boxes = bbox_pred[q].clone()
+        xyxy = torch.cat([boxes[:, :2] - boxes[:, 2:] / 2, boxes[:, :2] + boxes[:, 2:] / 2], 1)
+        xyxy = xyxy * torch.tensor([w, h, w, h])
+        expected.append(bbox_overlaps(xyxy, gt.bboxes[reg_inds[q] - 1], is_aligned=True))
+    assert torch.allclose(calls[-1][:, 0], torch.cat(expected), atol=1e-5)
+    assert (calls[-1] > 0).any()
+
+
+def test_predict_ranks_by_geometric_mean_of_class_and_ious(sword):
+    head = sword.bbox_head
+    head.test_cfg.update(nms=None, max_per_img=3)
+    logit = torch.logit
+    cls = logit(torch.tensor([[0.9], [0.5], [0.6]]))
+    box_iou = logit(torch.tensor([0.1, 0.9, 0.8]))
+    mask_iou = logit(torch.tensor([0.1, 0.9, 0.5]))
+    boxes = torch.tensor([[0.3, 0.3, 0.2, 0.2]]).repeat(3, 1)
+    meta = dict(img_shape=(64, 64), ori_shape=(64, 64), batch_input_shape=(64, 64),
+                scale_factor=(1.0, 1.0))
+    result = head._predict_single(
+        cls, boxes, box_iou, mask_iou, torch.zeros(3, head.mask_head.num_params),
+        torch.full((3, 2), 0.3), torch.zeros(8, 8, 8), meta, rescale=True)
+    expected = torch.tensor([0.5 * 0.9 * 0.9, 0.6 * 0.8 * 0.5, 0.9 * 0.1 * 0.1]) ** (1 / 3)
+    assert torch.allclose(result.scores, expected, atol=1e-5)  # query 0 (class 0.9) is last
+    assert result.masks.shape == (3, 64, 64)
+
+
+def test_image_without_objects_gives_finite_losses_and_no_queue_entries(sword):
+    data = batch(sword)
+    empty = data['data_samples'][0].gt_instances[:0]
+    data['data_samples'][0].gt_instances = empty
+    losses = sword.loss(data['inputs'], data['data_samples'])
+    assert all(torch.isfinite(v) for v in losses.values())
+    num_objects = len(data['data_samples'][1].gt_instances)
+    assert len(sword.bbox_head.object_queue) == num_objects
+    data['data_samples'][1].gt_instances = data['data_samples'][1].gt_instances[:0]
+    losses = sword.loss(data['inputs'], data['data_samples'])  # no object in the batch
+    assert losses['loss_mask'] == 0 and losses['loss_contrast'] == 0
+    assert len(sword.bbox_head.object_queue) == num_objects  # nothing pushed
+    sum(losses.values()).backward()  # the zero losses keep a graph
+
+
+def test_gt_masks_sampled_at_output_stride_cell_centres(sword):
+    from mmdet.structures.mask import BitmapMasks
+    head = sword.bbox_head
+    mask = torch.zeros(1, 10, 12, dtype=torch.uint8)
+    mask[0, 2, 6] = 1  # the centre pixel (offset 2) of output cell (0, 1) at stride 4
+    mask[0, 3, 3] = 1  # off-centre: not sampled
+    gt = InstanceData(masks=BitmapMasks(mask.numpy(), 10, 12))
+    sampled = head._gt_masks_at_output_stride(gt, (16, 16), torch.zeros(1))
+    assert sampled.shape == (1, 4, 4)  # padded to the batch, then every 4th pixel from 2
+    assert sampled[0].nonzero().tolist() == [[0, 1]]
+
+
+def test_masks_cropped_from_padding_and_rescaled_to_original(sword):
+    head = sword.bbox_head
+    # stride-4 logits of a 32 x 48 padded batch; the image is 24 x 40, the original 48 x 80
+    logits = torch.full((1, 8, 12), -10.0)
+    logits[0, :, :5] = 10.0  # left 20 px of the input image
+    meta = dict(img_shape=(24, 40), ori_shape=(48, 80), batch_input_shape=(32, 48))
+    probs = head._masks_in_image(logits, meta, rescale=True)
+    assert probs.shape == (1, 48, 80)
+    on = (probs[0] > 0.5).float().mean(0)
+    assert on[:36].min() == 1 and on[44:].max() == 0  # the left ~40 of 80 original columns
+    assert head._masks_in_image(logits, meta, rescale=False).shape == (1, 24, 40)
+
+
+def test_contrast_is_wired_to_assignments_and_configured_queue(sword, monkeypatch):
+    import mmvl.models.dense_heads.sword_head as sword_head
+    head = sword.bbox_head
+    assert head.object_queue.length == tiny_sword_cfg().bbox_head.contrast.queue_length
+    seen = []
+
+    def spy(max_ious, assigned, scores, **kwargs):
+        seen.append((max_ious, assigned, scores, kwargs))
+        return select_object_background(max_ious, assigned, scores, **kwargs)
+
+    monkeypatch.setattr(sword_head, 'select_object_background', spy)
+    data = batch(sword)
+    sword.loss(data['inputs'], data['data_samples'])
+    assert len(seen) == len(data['data_samples'])  # once per image, last layer only
+    for max_ious, assigned, scores, kwargs in seen:
+        assert assigned.any() and (max_ious[assigned] > 0).all()  # IoUs in the pixel frame
+        assert ((scores >= 0) & (scores <= 1)).all() and not scores.requires_grad
+        assert kwargs['pos_iou_thr'] == head.contrast_cfg['pos_iou_thr']
+
+
+def test_plain_hungarian_and_shared_assignment_modes():
+    init_default_scope('mmvl')
+    cfg = tiny_sword_cfg()
+    cfg.train_cfg.reg_assigner = None
+    head = MODELS.build(cfg).bbox_head
+    gt = InstanceData(bboxes=torch.tensor([[40., 40., 100., 100.]]), labels=torch.tensor([0]))
+    boxes = torch.tensor([[70, 70, 60, 60], [71, 70, 58, 60], [20, 20, 10, 10]]) / 160.
+    one2one, reg = head.assign(torch.zeros(3, 1), boxes, gt, dict(img_shape=(160, 160)))
+    assert torch.equal(one2one, reg) and int((reg > 0).sum()) == 1
+    cfg = tiny_sword_cfg(cls_assignment='shared')
+    cfg.train_cfg.reg_assigner = None
+    with pytest.raises(ValueError, match='reg_assigner'):
+        MODELS.build(cfg)
+
+
+def test_shared_assignment_still_queues_one_to_one_matches():
+    init_default_scope('mmvl')
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_sword_cfg(cls_assignment='shared'))
+    data = batch(model)
+    model.loss(data['inputs'], data['data_samples'])
+    num_objects = sum(len(s.gt_instances) for s in data['data_samples'])
+    assert len(model.bbox_head.object_queue) == num_objects
+
+
+@pytest.mark.parametrize('head, match', [
+    (dict(loss_mask_iou=None), 'mask-IoU branch is off'),
+    (dict(contrast=dict(queue_length=8)), 'exactly the keys'),
+])
+def test_bad_head_config_fails_at_construction(head, match):
+    init_default_scope('mmvl')
+    cfg = tiny_sword_cfg(**head)
+    if 'contrast' in head:
+        cfg.bbox_head.contrast = head['contrast']
+    with pytest.raises(ValueError, match=match):
+        MODELS.build(cfg)
+
+
+def test_only_last_layer_masks_still_gives_every_parameter_a_gradient():
+    init_default_scope('mmvl')
+    model = MODELS.build(tiny_sword_cfg(mask_loss_layers='last'))
+    data = batch(model)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert 'd0.loss_mask' not in losses and 'loss_mask' in losses
+    sum(losses.values()).backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing  # DDP would need find_unused_parameters otherwise
+
+
+def test_visualizer_names_predictions_object_and_keeps_gt_names(monkeypatch):
+    import numpy as np
+    from mmdet.structures import DetDataSample
+    from mmdet.visualization import DetLocalVisualizer
+    from mmvl.visualization import ClassAgnosticDetLocalVisualizer
+    seen = []
+    monkeypatch.setattr(DetLocalVisualizer, '_draw_instances',
+                        lambda self, image, instances, classes, palette:
+                        seen.append(('scores' in instances, classes)) or image)
+    vis = ClassAgnosticDetLocalVisualizer(name='vis_test')
+    vis.dataset_meta = dict(classes=('circle', 'square'), palette=[(0, 0, 255), (0, 255, 0)])
+    sample = DetDataSample()
+    sample.gt_instances = InstanceData(bboxes=torch.tensor([[1., 1, 5, 5]]),
+                                       labels=torch.tensor([1]))
+    sample.pred_instances = InstanceData(bboxes=torch.tensor([[1., 1, 5, 5]]),
+                                         labels=torch.tensor([0]), scores=torch.tensor([0.9]))
+    vis.add_datasample('x', np.zeros((8, 8, 3), np.uint8), sample, draw_gt=True)
+    assert (False, ('circle', 'square')) in seen and (True, ['object']) in seen

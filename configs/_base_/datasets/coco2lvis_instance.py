@@ -22,16 +22,16 @@
 #   lvis_v1_train_coco_filtered_0.5_oln_compatible_cocoval.json), it holds the COCO-class
 #   annotations of LVIS *train* images, which do not overlap LVIS val. With such a json, point
 #   train_dataloader at it.
-# - OpenWorldMetric runs pycocotools' COCOeval, which reads ann['iscrowd'] of every GT
-#   (COCOeval.computeIoU / evaluateImg); LVIS annotations have no 'iscrowd', so evaluating on
-#   the raw lvis_v1_val.json fails with KeyError: 'iscrowd'. Until the metric defaults it to 0,
-#   point lvis_metric_ann at a copy of the json with "iscrowd": 0 added to every annotation.
+# - LVIS annotations have no 'iscrowd', which pycocotools' COCOeval reads; OpenWorldMetric
+#   treats a missing 'iscrowd' as 0, so the raw lvis_v1_val.json is evaluated as it is.
+# - The val set is read by mmdet's LVISV1Dataset, which needs the `lvis` package
+#   (pip install lvis); mmdet names it in its error if it is missing.
 # - LVIS is federatedly annotated (neg_category_ids / not_exhaustive_category_ids per image):
 #   missing GT only costs AP (unmatched detections count as false positives), not AR, which
 #   is the number GGN and SWORD report for this split.
 _base_ = './coco_instance_open_world.py'
 lvis_val_ann = 'annotations/lvis_v1_val.json'
-lvis_metric_ann = _base_.data_root + lvis_val_ann  # needs 'iscrowd' in every annotation, see above
+lvis_metric_ann = _base_.data_root + lvis_val_ann
 
 # LVIS v1 category names (the json's 'name') of the COCO classes, 79 of them. GGN's processed
 # jsons are on Google Drive only, so the mapping is rebuilt from the official COCO -> LVIS

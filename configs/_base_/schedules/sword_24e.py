@@ -17,8 +17,8 @@ optim_wrapper = dict(
             'sampling_offsets': dict(lr_mult=0.1),
             'reference_points': dict(lr_mult=0.1)
         }))
+# UNINEXT's 200-iteration warm-up has factor 1.0, i.e. none: the rate starts at its value.
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=200),
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[20], gamma=0.1)
 ]
 # `--auto-scale-lr` rescales the learning rate for other total batch sizes.

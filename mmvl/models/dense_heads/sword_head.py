@@ -21,7 +21,7 @@ pixel embedding fused from the encoder memory, as in UNINEXT (the same group's c
 closest public relative; SWORD has no released code). Every unknown is a constructor
 argument; ``configs/sword/README.md`` says which value was chosen and why.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Literal, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +40,9 @@ from ..utils import iou_aware_scores, select_detections
 
 CLS_ASSIGNMENTS = ('one2one', 'shared')
 IOU_TERMS = ('box', 'mask')
+SCORE_FORMS = ('geometric', 'product', 'class')
+CONTRAST_KEYS = ('queue_length', 'embed_dims', 'pos_iou_thr', 'neg_iou_thr', 'neg_score_thr',
+                 'max_negatives', 'loss')
 
 
 class StopGradLinear(nn.Linear):
@@ -70,19 +73,25 @@ class SWORDHead(DINOHead):
             predicted box with its assigned object. Defaults to BCE x1.0 (UNINEXT).
         loss_mask_iou (dict, optional): Loss of the mask-IoU branch (target: detached IoU of
             the binarised predicted mask with its object). None removes the branch.
-        contrast (dict, optional): The object-queue contrastive learning, keys
-            ``queue_length``, ``embed_dims``, ``pos_iou_thr``, ``neg_iou_thr``,
+        contrast (dict, optional): The object-queue contrastive learning, with exactly the
+            keys ``queue_length``, ``embed_dims``, ``pos_iou_thr``, ``neg_iou_thr``,
             ``neg_score_thr``, ``max_negatives`` and ``loss`` (a loss config, e.g.
             ``ObjectCenterContrastLoss``). None removes it (the "without queue" ablation).
         mask_loss_layers (str): ``'all'`` decoder layers or only the ``'last'`` one get
-            mask and IoU losses. Defaults to ``'all'`` (UNINEXT).
+            mask and mask-IoU losses. Defaults to ``'all'`` (UNINEXT).
+
+    ``test_cfg`` keys: ``max_per_img`` (100), ``score_form`` (``'geometric'``,
+    ``'product'`` or ``'class'``), ``iou_terms`` (a subset of ``('box', 'mask')``),
+    ``nms`` (an mmcv ``batched_nms`` config or None), ``score_thr`` (0.0), ``mask_thr`` (0.5).
+    Without ``train_cfg.reg_assigner`` every branch uses the one-to-one ``train_cfg.assigner``
+    (plain Hungarian matching).
     """
 
     def __init__(self,
                  *args,
                  mask_head: dict = dict(type='DynamicMaskHead'),
                  stop_grad_cls: bool = True,
-                 cls_assignment: str = 'one2one',
+                 cls_assignment: Literal['one2one', 'shared'] = 'one2one',
                  loss_mask: dict = dict(
                      type='mmdet.FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
                      loss_weight=2.0),
@@ -94,7 +103,7 @@ class SWORDHead(DINOHead):
                  loss_mask_iou: Optional[dict] = dict(
                      type='mmdet.CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0),
                  contrast: Optional[dict] = None,
-                 mask_loss_layers: str = 'all',
+                 mask_loss_layers: Literal['all', 'last'] = 'all',
                  **kwargs) -> None:
         if cls_assignment not in CLS_ASSIGNMENTS:
             raise ValueError(f'cls_assignment must be one of {CLS_ASSIGNMENTS}, '
@@ -106,6 +115,10 @@ class SWORDHead(DINOHead):
         self.stop_grad_cls = stop_grad_cls
         self.cls_assignment = cls_assignment
         self.with_mask_iou = loss_mask_iou is not None
+        if contrast is not None and set(contrast) != set(CONTRAST_KEYS):
+            raise ValueError(f'contrast must have exactly the keys {CONTRAST_KEYS}; missing '
+                             f'{sorted(set(CONTRAST_KEYS) - set(contrast))}, unknown '
+                             f'{sorted(set(contrast) - set(CONTRAST_KEYS))}')
         self.contrast_cfg = dict(contrast) if contrast is not None else None
         self.mask_loss_layers = mask_loss_layers
         super().__init__(*args, **kwargs)
@@ -117,6 +130,20 @@ class SWORDHead(DINOHead):
         self.reg_assigner = TASK_UTILS.build(reg_assigner) if reg_assigner else None
         if cls_assignment == 'shared' and self.reg_assigner is None:
             raise ValueError("cls_assignment='shared' needs train_cfg.reg_assigner")
+        self._check_test_cfg()
+
+    def _check_test_cfg(self) -> None:
+        """Fail at construction, not at the first validation, on a bad ``test_cfg``."""
+        cfg = self.test_cfg or {}
+        if cfg.get('score_form', 'geometric') not in SCORE_FORMS:
+            raise ValueError(f'test_cfg.score_form must be one of {SCORE_FORMS}, '
+                             f"got {cfg.get('score_form')!r}")
+        iou_terms = tuple(cfg.get('iou_terms', IOU_TERMS))
+        if set(iou_terms) - set(IOU_TERMS):
+            raise ValueError(f'test_cfg.iou_terms {iou_terms}: each must be one of {IOU_TERMS}')
+        if 'mask' in iou_terms and not self.with_mask_iou:
+            raise ValueError("test_cfg.iou_terms has 'mask' but the mask-IoU branch is off "
+                             '(loss_mask_iou=None): drop it from iou_terms')
 
     @property
     def num_dec_layers(self) -> int:
@@ -223,6 +250,13 @@ class SWORDHead(DINOHead):
                 queries=hidden_states[layer_id, :, num_dn:] if is_last else None,
                 batch_gt_instances=batch_gt_instances,
                 batch_img_metas=batch_img_metas)
+            if is_last and self.mask_loss_layers == 'last':
+                # the other layers' mask kernels join the graph with weight 0, so that DDP
+                # does not need find_unused_parameters
+                layer_losses['loss_mask'] = layer_losses['loss_mask'] + kernels[:-1].sum() * 0.0
+                if mask_ious is not None:
+                    layer_losses['loss_mask_iou'] = (
+                        layer_losses['loss_mask_iou'] + mask_ious[:-1].sum() * 0.0)
             prefix = '' if is_last else f'd{layer_id}.'
             losses.update({prefix + k: v for k, v in layer_losses.items()})
 
@@ -244,11 +278,12 @@ class SWORDHead(DINOHead):
 
     def assign(self, cls_score: Tensor, bbox_pred: Tensor, gt_instances: InstanceData,
                img_meta: dict) -> Tuple[Tensor, Tensor]:
-        """Classifier and regression assignments of one image's queries.
+        """One-to-one and regression assignments of one image's queries.
 
         Returns:
-            tuple[Tensor, Tensor]: ``gt_inds`` (Q,) of the classifier assignment and of the
-            regression assignment (0: background, i + 1: object i).
+            tuple[Tensor, Tensor]: ``gt_inds`` (Q,) of the one-to-one (Hungarian) assignment
+            and of the regression assignment (0: background, i + 1: object i); they are the
+            same without ``train_cfg.reg_assigner``.
         """
         img_h, img_w = img_meta['img_shape']
         factor = bbox_pred.new_tensor([img_w, img_h, img_w, img_h])
@@ -258,8 +293,7 @@ class SWORDHead(DINOHead):
         if self.reg_assigner is None:
             return one2one, one2one
         one2many = self.reg_assigner.assign(pred, gt_instances, img_meta=img_meta).gt_inds
-        cls_inds = one2one if self.cls_assignment == 'one2one' else one2many
-        return cls_inds, one2many
+        return one2one, one2many
 
     def loss_decoder_layer(self, cls_scores: Tensor, bbox_preds: Tensor, box_ious: Tensor,
                            mask_ious: Optional[Tensor], kernels: Optional[Tensor],
@@ -274,8 +308,9 @@ class SWORDHead(DINOHead):
         assignments = [
             self.assign(cls_scores[i], bbox_preds[i], batch_gt_instances[i], batch_img_metas[i])
             for i in range(num_imgs)]
-        cls_inds = [cls for cls, _ in assignments]
+        one2one_inds = [one2one for one2one, _ in assignments]
         reg_inds = [reg for _, reg in assignments]
+        cls_inds = one2one_inds if self.cls_assignment == 'one2one' else reg_inds
         # classification: every query, one-to-one (or shared) targets
         labels = cls_scores.new_full((num_imgs, num_queries), self.num_classes, dtype=torch.long)
         for i, inds in enumerate(cls_inds):
@@ -318,7 +353,7 @@ class SWORDHead(DINOHead):
                 batch_gt_instances, batch_img_metas, num_reg_pos))
         if queries is not None and self.contrast_cfg is not None:
             losses['loss_contrast'] = self.loss_object_contrast(
-                queries, cls_scores, bbox_preds, cls_inds, reg_inds, batch_gt_instances,
+                queries, cls_scores, bbox_preds, one2one_inds, reg_inds, batch_gt_instances,
                 batch_img_metas)
         return losses
 
@@ -381,7 +416,7 @@ class SWORDHead(DINOHead):
         return losses
 
     def loss_object_contrast(self, queries: Tensor, cls_scores: Tensor, bbox_preds: Tensor,
-                             cls_inds: Sequence[Tensor], reg_inds: Sequence[Tensor],
+                             one2one_inds: Sequence[Tensor], reg_inds: Sequence[Tensor],
                              batch_gt_instances: InstanceList,
                              batch_img_metas: List[dict]) -> Tensor:
         """Object-centre contrastive loss of the last layer, then the queue update.
@@ -407,7 +442,7 @@ class SWORDHead(DINOHead):
                 max_ious, reg_inds[i] > 0, objectness[i], pos_iou_thr=cfg['pos_iou_thr'],
                 neg_iou_thr=cfg['neg_iou_thr'], neg_score_thr=cfg['neg_score_thr'],
                 max_negatives=cfg['max_negatives']))
-            matched.append(embeds[i, cls_inds[i] > 0])
+            matched.append(embeds[i, one2one_inds[i] > 0])
         matched = torch.cat(matched)
         if not self.object_queue.is_empty:
             center = self.object_queue.center()
@@ -447,10 +482,6 @@ class SWORDHead(DINOHead):
                         pixel_embed: Tensor, img_meta: dict, rescale: bool) -> InstanceData:
         cfg = self.test_cfg
         iou_terms = cfg.get('iou_terms', IOU_TERMS)
-        unknown = set(iou_terms) - set(IOU_TERMS)
-        if unknown or ('mask' in iou_terms and mask_iou is None):
-            raise ValueError(f'test_cfg.iou_terms {tuple(iou_terms)}: each must be one of '
-                             f'{IOU_TERMS}, and "mask" needs the mask-IoU branch')
         ious = {'box': box_iou, 'mask': mask_iou}
         scores = iou_aware_scores(
             cls_score.sigmoid(), [ious[t].sigmoid() for t in iou_terms],
@@ -464,20 +495,29 @@ class SWORDHead(DINOHead):
             scores, boxes, max_per_img=cfg.get('max_per_img', 100), nms_cfg=cfg.get('nms'),
             score_thr=cfg.get('score_thr', 0.0))
         logits = self.mask_head(pixel_embed, kernels[keep], centers[keep] * factor[:2])
-        pad_h, pad_w = img_meta['batch_input_shape']
-        logits = F.interpolate(
-            logits[None], size=(logits.size(1) * self.mask_head.out_stride,
-                                logits.size(2) * self.mask_head.out_stride),
-            mode='bilinear', align_corners=False)[..., :pad_h, :pad_w][..., :img_h, :img_w]
         boxes = boxes[keep]
         if rescale:
-            ori_h, ori_w = img_meta['ori_shape']
-            logits = F.interpolate(logits, size=(ori_h, ori_w), mode='bilinear',
-                                   align_corners=False)
             boxes = boxes / boxes.new_tensor(img_meta['scale_factor']).repeat(2)
         results = InstanceData()
         results.bboxes = boxes
         results.scores = scores
         results.labels = labels
-        results.masks = logits[0].sigmoid() > cfg.get('mask_thr', 0.5)
+        results.masks = self._masks_in_image(logits, img_meta, rescale) > cfg.get('mask_thr', 0.5)
         return results
+
+    def _masks_in_image(self, logits: Tensor, img_meta: dict, rescale: bool) -> Tensor:
+        """Mask probabilities (K, H, W) of the input image (or the original with rescale)
+        from logits (K, h, w) at the output stride of the padded batch."""
+        img_h, img_w = img_meta['img_shape']
+        out_h, out_w = img_meta['ori_shape'] if rescale else (img_h, img_w)
+        if logits.size(0) == 0:
+            return logits.new_zeros((0, out_h, out_w))
+        stride = self.mask_head.out_stride
+        pad_h, pad_w = img_meta['batch_input_shape']
+        logits = F.interpolate(
+            logits[None], size=(logits.size(1) * stride, logits.size(2) * stride),
+            mode='bilinear', align_corners=False)[..., :pad_h, :pad_w][..., :img_h, :img_w]
+        if rescale:
+            logits = F.interpolate(logits, size=(out_h, out_w), mode='bilinear',
+                                   align_corners=False)
+        return logits[0].sigmoid()

@@ -35,11 +35,18 @@ class SWORD(DINO):
                              f'{self.bbox_head.num_classes}')
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict[str, Tensor]:
-        if self.class_agnostic:
-            for data_sample in batch_data_samples:
-                labels = data_sample.gt_instances.labels
-                data_sample.gt_instances.labels = torch.zeros_like(labels)
+        if self.class_agnostic:  # on copies: the caller's data samples keep their labels
+            batch_data_samples = [self._as_one_class(s) for s in batch_data_samples]
         return super().loss(batch_inputs, batch_data_samples)
+
+    @staticmethod
+    def _as_one_class(data_sample):
+        """A shallow copy of ``data_sample`` whose ground-truth labels are all 0."""
+        data_sample = data_sample.clone()
+        gt_instances = data_sample.gt_instances.clone()
+        gt_instances.labels = torch.zeros_like(gt_instances.labels)
+        data_sample.gt_instances = gt_instances
+        return data_sample
 
     def pre_decoder(self, memory: Tensor, memory_mask: Tensor, spatial_shapes: Tensor,
                     batch_data_samples: OptSampleList = None) -> Tuple[Dict, Dict]:

@@ -145,6 +145,9 @@ class DynamicMaskHead(BaseModule):
         """
         num_queries = kernels.size(0)
         h, w = pixel_embed.shape[-2:]
+        factor = self.feat_stride // self.out_stride
+        if num_queries == 0:  # a grouped conv cannot have zero groups
+            return pixel_embed.new_zeros((0, h * factor, w * factor))
         shifts_x = (torch.arange(w, device=pixel_embed.device) * self.feat_stride +
                     self.feat_stride // 2).to(pixel_embed.dtype)
         shifts_y = (torch.arange(h, device=pixel_embed.device) * self.feat_stride +
@@ -162,7 +165,6 @@ class DynamicMaskHead(BaseModule):
             if layer < self.num_layers - 1:
                 x = F.relu(x)
         logits = x.reshape(num_queries, 1, h, w)
-        factor = self.feat_stride // self.out_stride
         if factor > 1:
             logits = aligned_bilinear(logits, factor)
         return logits[:, 0]

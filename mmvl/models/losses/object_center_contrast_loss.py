@@ -15,6 +15,8 @@ from it. The paper gives no formula beyond that; mmvl's reading (see configs/swo
   image, the least object-like first;
 * loss: for every positive p, InfoNCE with the centre c as the key,
   ``-log(exp(p.c / t) / (exp(p.c / t) + sum_n exp(n.c / t)))`` over the image's negatives n.
+  It contrasts objects *against* background: an image without negatives adds zero (there is
+  no pull towards the centre on its own).
 """
 from typing import Tuple
 
