@@ -2,6 +2,7 @@
 import glob
 import importlib.util
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -283,3 +284,30 @@ def test_tools_have_help():
                  'analysis_tools/analyze_logs.py'):
         proc = run_tool([f'tools/{tool}', '--help'])
         assert 'usage:' in proc.stdout
+
+
+def _write_scalars(work_dir, records):
+    vis = osp.join(work_dir, '20260101_000000', 'vis_data')
+    os.makedirs(vis, exist_ok=True)
+    with open(osp.join(vis, 'scalars.json'), 'w') as f:
+        f.writelines(json.dumps(r) + '\n' for r in records)
+
+
+def test_seed_sweep_tabulates_the_last_validation_of_each_seed(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        'seed_sweep', osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'seed_sweep.py'))
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    root = tmp_path / 'runs'
+    name = 'mask-rcnn_r18_fpn_1xb4-600it_toyworld'
+    _write_scalars(str(root / name / 'seed0'), [
+        dict(loss=1.0, lr=0.1, step=10), dict(**{'m/AR': 0.1}, step=5),
+        dict(**{'m/AR': 0.4}, step=10)])  # the later validation wins
+    _write_scalars(str(root / name / 'seed1'), [dict(**{'m/AR': 0.6}, step=10)])
+    results = sweep.main([MASK_RCNN, '--seeds', '0', '1', '2', '--work-root', str(root),
+                          '--dry-run', '--metrics', 'm/AR'])
+    assert results[name] == {0: {'m/AR': 0.4}, 1: {'m/AR': 0.6}}  # seed 2 never ran
+    table = sweep.table(results, ['m/AR'], 100.0)
+    assert '50.0 ± 14.1 (40.0, 60.0)' in table and '| 0,1 |' in table
+    with pytest.raises(FileNotFoundError, match='missing.py'):
+        sweep.main([str(tmp_path / 'missing.py'), '--dry-run'])

@@ -114,8 +114,12 @@ def table(results: Dict[str, Dict[int, Dict[str, float]]], metrics: Sequence[str
         cells = []
         for metric in metrics:
             values = [by_seed[s][metric] * scale for s in seeds if metric in by_seed[s]]
-            cells.append(f'{mean_std(values)} ({", ".join(f"{v:.1f}" for v in values)})'
-                         if values else 'n/a')
+            if not values:
+                cells.append('n/a')
+            elif len(values) == 1:
+                cells.append(f'{values[0]:.1f}')
+            else:
+                cells.append(f'{mean_std(values)} ({", ".join(f"{v:.1f}" for v in values)})')
         lines.append(f'| {name} | {",".join(map(str, seeds)) or "-"} | ' + ' | '.join(cells) +
                      ' |')
     return '\n'.join(lines)
