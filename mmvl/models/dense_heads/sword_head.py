@@ -180,11 +180,8 @@ class SWORDHead(DINOHead):
         iou_branches = list(self.box_iou_branches)
         if self.with_mask_iou:
             iou_branches += list(self.mask_iou_branches)
-        for branch in iou_branches:
+        for branch in iou_branches:  # (the class branches, StopGradLinear too, are DINO's)
             nn.init.constant_(branch.bias, bias_init_with_prob(0.01))
-        if self.loss_cls.use_sigmoid and self.stop_grad_cls:
-            for layer_id in range(self.num_dec_layers):
-                nn.init.constant_(self.cls_branches[layer_id].bias, bias_init_with_prob(0.01))
 
     # ------------------------------------------------------------------ forward
     def forward(self, hidden_states: Tensor, references: List[Tensor],
