@@ -6,6 +6,7 @@ import mmpretrain.models  # noqa: F401
 
 from .dense_heads import *  # noqa: F401,F403
 from .detectors import *  # noqa: F401,F403
+from .language_models import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403

@@ -201,6 +201,11 @@ class SWORDHead(DINOHead):
             (L, B, Q, P) and the pixel embedding (B, c, H/8, W/8).
         """
         all_cls, all_coords = super().forward(hidden_states, references)
+        return (all_cls, all_coords) + self.forward_iou_mask(hidden_states, memory, spatial_shapes)
+
+    def forward_iou_mask(self, hidden_states: Tensor, memory: Tensor,
+                         spatial_shapes: Tensor) -> Tuple[Tensor, ...]:
+        """Box-IoU logits, mask-IoU logits (or None), mask kernels and pixel embedding."""
         box_ious = torch.stack([
             branch(hidden_states[i])[..., 0] for i, branch in enumerate(self.box_iou_branches)])
         mask_ious = torch.stack([
@@ -209,7 +214,7 @@ class SWORDHead(DINOHead):
         kernels = torch.stack([
             self.mask_head.kernels(hidden_states[i], i) for i in range(hidden_states.size(0))])
         pixel_embed = self.mask_head.pixel_embedding(self._memory_levels(memory, spatial_shapes))
-        return all_cls, all_coords, box_ious, mask_ious, kernels, pixel_embed
+        return box_ious, mask_ious, kernels, pixel_embed
 
     @staticmethod
     def _memory_levels(memory: Tensor, spatial_shapes: Tensor) -> List[Tensor]:
@@ -224,11 +229,14 @@ class SWORDHead(DINOHead):
     # ------------------------------------------------------------------ training
     def loss(self, hidden_states: Tensor, references: List[Tensor], enc_outputs_class: Tensor,
              enc_outputs_coord: Tensor, batch_data_samples: SampleList, dn_meta: Dict[str, int],
-             memory: Tensor, spatial_shapes: Tensor) -> Dict[str, Tensor]:
-        """All losses: decoder layers, encoder proposals and denoising queries."""
+             memory: Tensor, spatial_shapes: Tensor, **forward_kwargs) -> Dict[str, Tensor]:
+        """All losses: decoder layers, encoder proposals and denoising queries.
+
+        ``forward_kwargs`` go to :meth:`forward` (a subclass's extra inputs).
+        """
         batch_gt_instances = [s.gt_instances for s in batch_data_samples]
         batch_img_metas = [s.metainfo for s in batch_data_samples]
-        outs = self(hidden_states, references, memory, spatial_shapes)
+        outs = self(hidden_states, references, memory, spatial_shapes, **forward_kwargs)
         all_cls, all_coords, box_ious, mask_ious, kernels, pixel_embed = outs
         num_dn = dn_meta['num_denoising_queries'] if dn_meta is not None else 0
         losses = {}
@@ -280,16 +288,20 @@ class SWORDHead(DINOHead):
         Returns:
             tuple[Tensor, Tensor]: ``gt_inds`` (Q,) of the one-to-one (Hungarian) assignment
             and of the regression assignment (0: background, i + 1: object i); they are the
-            same without ``train_cfg.reg_assigner``.
+            same without ``train_cfg.reg_assigner``, and with ``cls_assignment='shared'``
+            and no contrast (which need no one-to-one assignment).
         """
         img_h, img_w = img_meta['img_shape']
         factor = bbox_pred.new_tensor([img_w, img_h, img_w, img_h])
         pred = InstanceData(scores=cls_score.detach(),
                             bboxes=bbox_cxcywh_to_xyxy(bbox_pred.detach()) * factor)
-        one2one = self.assigner.assign(pred, gt_instances, img_meta=img_meta).gt_inds
         if self.reg_assigner is None:
+            one2one = self.assigner.assign(pred, gt_instances, img_meta=img_meta).gt_inds
             return one2one, one2one
         one2many = self.reg_assigner.assign(pred, gt_instances, img_meta=img_meta).gt_inds
+        if self.cls_assignment == 'shared' and self.contrast_cfg is None:
+            return one2many, one2many  # the one-to-one assignment would not be used
+        one2one = self.assigner.assign(pred, gt_instances, img_meta=img_meta).gt_inds
         return one2one, one2many
 
     def loss_decoder_layer(self, cls_scores: Tensor, bbox_preds: Tensor, box_ious: Tensor,
@@ -309,14 +321,11 @@ class SWORDHead(DINOHead):
         reg_inds = [reg for _, reg in assignments]
         cls_inds = one2one_inds if self.cls_assignment == 'one2one' else reg_inds
         # classification: every query, one-to-one (or shared) targets
-        labels = cls_scores.new_full((num_imgs, num_queries), self.num_classes, dtype=torch.long)
-        for i, inds in enumerate(cls_inds):
-            pos = inds > 0
-            labels[i, pos] = batch_gt_instances[i].labels[inds[pos] - 1]
         num_cls_pos = self._avg_factor(sum(int((inds > 0).sum()) for inds in cls_inds),
                                        cls_scores)
         loss_cls = self.loss_cls(
-            cls_scores.reshape(-1, self.cls_out_channels), labels.reshape(-1),
+            cls_scores.flatten(0, 1), self.classification_targets(cls_scores, cls_inds,
+                                                                  batch_gt_instances),
             avg_factor=num_cls_pos)
 
         # regression, IoU and mask branches: the (one-to-many) regression assignment
@@ -353,6 +362,16 @@ class SWORDHead(DINOHead):
                 queries, cls_scores, bbox_preds, one2one_inds, reg_inds, batch_gt_instances,
                 batch_img_metas)
         return losses
+
+    def classification_targets(self, cls_scores: Tensor, cls_inds: Sequence[Tensor],
+                               batch_gt_instances: InstanceList) -> Tensor:
+        """(B * Q,) class targets (``num_classes`` for background) of the queries."""
+        num_imgs, num_queries = cls_scores.shape[:2]
+        labels = cls_scores.new_full((num_imgs, num_queries), self.num_classes, dtype=torch.long)
+        for i, inds in enumerate(cls_inds):
+            pos = inds > 0
+            labels[i, pos] = batch_gt_instances[i].labels[inds[pos] - 1]
+        return labels.reshape(-1)
 
     @staticmethod
     def _avg_factor(count: int, like: Tensor) -> float:
@@ -476,7 +495,9 @@ class SWORDHead(DINOHead):
 
     def _predict_single(self, cls_score: Tensor, bbox_pred: Tensor, box_iou: Tensor,
                         mask_iou: Optional[Tensor], kernels: Tensor, centers: Tensor,
-                        pixel_embed: Tensor, img_meta: dict, rescale: bool) -> InstanceData:
+                        pixel_embed: Tensor, img_meta: dict, rescale: bool,
+                        max_per_img: Optional[int] = None) -> InstanceData:
+        """Detections of one image from (Q, K) class logits and the other outputs."""
         cfg = self.test_cfg
         iou_terms = cfg.get('iou_terms', IOU_TERMS)
         ious = {'box': box_iou, 'mask': mask_iou}
@@ -489,7 +510,8 @@ class SWORDHead(DINOHead):
         boxes[:, 0::2].clamp_(min=0, max=img_w)
         boxes[:, 1::2].clamp_(min=0, max=img_h)
         scores, labels, keep = select_detections(
-            scores, boxes, max_per_img=cfg.get('max_per_img', 100), nms_cfg=cfg.get('nms'),
+            scores, boxes, max_per_img=max_per_img or cfg.get('max_per_img', 100),
+            nms_cfg=cfg.get('nms'),
             score_thr=cfg.get('score_thr', 0.0))
         logits = self.mask_head(pixel_embed, kernels[keep], centers[keep] * factor[:2])
         boxes = boxes[keep]

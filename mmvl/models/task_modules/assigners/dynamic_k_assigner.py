@@ -106,7 +106,8 @@ class DynamicKAssigner(BaseAssigner):
                 logits and ``bboxes`` (num_queries, 4) xyxy in pixels.
             gt_instances (:obj:`InstanceData`): GTs of the image, with
                 ``bboxes`` (num_gts, 4) xyxy in pixels and ``labels``
-                (num_gts,).
+                (num_gts,); optionally ``positive_maps`` (num_gts, num_tokens)
+                when the scores are per-token logits (see :meth:`class_cost`).
             img_meta (dict, optional): Image information; ``img_shape``
                 (h, w) sets the centre radius. If None, ``img_shape`` is read
                 from ``gt_instances.metainfo``.
@@ -134,6 +135,8 @@ class DynamicKAssigner(BaseAssigner):
                 bboxes=pred_bboxes.detach().float(),
                 scores=pred_instances.scores.detach().float())
             gts = InstanceData(bboxes=gt_bboxes.detach().float(), labels=gt_labels)
+            if 'positive_maps' in gt_instances:
+                gts.positive_maps = gt_instances.positive_maps
             candidate, in_box_and_center = self.get_in_boxes_info(
                 preds.bboxes, gts.bboxes, img_shape)
             cost = self.compute_cost(preds, gts, candidate, in_box_and_center)
@@ -203,10 +206,25 @@ class DynamicKAssigner(BaseAssigner):
         Returns:
             Tensor: The cost matrix (num_queries, num_gts).
         """
-        cost = self.cls_cost(preds, gts) + self.iou_cost(preds, gts)
+        cost = self.class_cost(preds, gts) + self.iou_cost(preds, gts)
         cost = cost + self.not_center_cost * (~in_box_and_center).float()
         cost = cost + self.non_candidate_cost * (~candidate).float()[:, None]
         return cost
+
+    def class_cost(self, preds: InstanceData, gts: InstanceData) -> Tensor:
+        """Focal cost (num_queries, num_gts) of each GT's label, or of its tokens.
+
+        With ``gts.positive_maps`` (num_gts, num_tokens), ``preds.scores`` are per-token
+        logits (UNINEXT's prompt retrieval) and a GT's cost is the focal cost averaged over
+        its positive tokens.
+        """
+        if 'positive_maps' not in gts:
+            return self.cls_cost(preds, gts)
+        num_tokens = preds.scores.size(1)
+        every_token = InstanceData(labels=torch.arange(num_tokens, device=preds.scores.device))
+        token_cost = self.cls_cost(preds, every_token)  # (num_queries, num_tokens)
+        token_map = gts.positive_maps.to(token_cost.dtype)
+        return token_cost @ (token_map / token_map.sum(1, keepdim=True).clamp(min=1)).T
 
     def get_dynamic_ks(self, ious: Tensor, candidate: Tensor) -> Tensor:
         """Get each GT's number of queries from its IoUs with the candidates.
