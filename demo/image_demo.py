@@ -9,6 +9,11 @@ Example::
 
 writes ``outputs/vis/000000.png`` (predictions drawn) and ``outputs/preds/000000.json``
 (labels, scores, boxes, class names, RLE masks). ``inputs`` may be a directory of images.
+Prompt-based models (UNINEXT) take ``--texts``, as mmdet's grounding demo does::
+
+    python demo/image_demo.py data/toyworld/val/000000.png configs/uninext/<toy config> \
+        --weights <ckpt> --texts 'circle . star .'          # detect these categories
+    python demo/image_demo.py ... --texts 'the red circle left of the star'  # one object
 """
 import argparse
 import os.path as osp
@@ -31,6 +36,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--device', default=None, help='device, e.g. cpu or cuda:0 (default: cuda if available)')
     parser.add_argument(
         '--pred-score-thr', type=float, default=0.3, help='draw predictions above this score')
+    parser.add_argument(
+        '--texts',
+        default=None,
+        help="prompt of a prompt-based model: category names 'cat . dog .' or one referring "
+        'expression (default: the config\'s test prompt)')
     parser.add_argument('--batch-size', type=int, default=1, help='images per forward')
     parser.add_argument('--show', action='store_true', help='show each image in a window')
     parser.add_argument('--no-save-vis', action='store_true', help='do not write vis/ pictures')
@@ -64,6 +74,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         result = inferencer(
             args.inputs,
             batch_size=args.batch_size,
+            texts=args.texts,
             out_dir=out_dir,
             pred_score_thr=args.pred_score_thr,
             show=args.show,

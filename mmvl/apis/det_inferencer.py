@@ -14,11 +14,13 @@ test pipeline, the config's visualizer (``mmdet.DetLocalVisualizer``) draws, and
 * the metainfo is read from the dataset class and config without building the dataset
   (mmdet builds it, so mmvl's ``CocoDataset`` demands the data root on disk to run a demo);
 * a test pipeline without any resize still gets ``scale_factor`` 1 (mmdet's RoI heads need it
-  to map predictions back to the original image, and fail with ``KeyError`` without it).
+  to map predictions back to the original image, and fail with ``KeyError`` without it);
+* prompt-based models (UNINEXT) take ``texts`` as mmdet's grounding demo does: category
+  names ``'cat . dog .'`` or one referring expression; labels then name the prompt's entities.
 """
 import copy
 import warnings
-from typing import Any, Dict, List, Literal, Optional, Tuple, Union, get_args
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union, get_args
 
 import cv2
 import mmengine
@@ -31,7 +33,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 
 from mmvl.registry import INFERENCERS
-from .base_inferencer import MMVLInferencer
+from .base_inferencer import InputError, MMVLInferencer
 from .model import ConfigLike
 
 PaletteName = Literal['coco', 'voc', 'citys', 'random', 'none']
@@ -68,6 +70,7 @@ class DetSegInferencer(MMVLInferencer):
         show_progress (bool): Whether to show a progress bar. Defaults to True.
     """
 
+    preprocess_kwargs: set = MMVLInferencer.preprocess_kwargs | {'texts'}
     visualize_kwargs: set = MMVLInferencer.visualize_kwargs | {'pred_score_thr', 'min_vis_size'}
 
     def __init__(self,
@@ -95,10 +98,12 @@ class DetSegInferencer(MMVLInferencer):
 
     def _init_pipeline(self, cfg: Config) -> Compose:
         """The config's test pipeline, reading paths and arrays, without annotation loading."""
-        try:
-            pipeline_cfg = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
-        except AttributeError:
-            raise KeyError('the config has no test_dataloader.dataset.pipeline') from None
+        dataset = cfg.test_dataloader.get('dataset', {})
+        if 'pipeline' not in dataset and dataset.get('datasets'):
+            dataset = dataset['datasets'][0]  # a ConcatDataset: its first part's pipeline
+        if 'pipeline' not in dataset:
+            raise KeyError('the config has no test_dataloader.dataset.pipeline')
+        pipeline_cfg = copy.deepcopy(dataset['pipeline'])
         names = [_type_name(t['type']) for t in pipeline_cfg]
         # LoadAnnotations, LoadPanopticAnnotations, ...: there is no ground truth to load.
         pipeline_cfg = [t for t, name in zip(pipeline_cfg, names)
@@ -114,6 +119,16 @@ class DetSegInferencer(MMVLInferencer):
         if 'meta_keys' in packer:  # no `img_id` at inference
             packer['meta_keys'] = tuple(k for k in packer['meta_keys'] if k != 'img_id')
         return Compose(pipeline_cfg)
+
+    def preprocess(self, inputs, batch_size: int = 1, texts: Union[str, Sequence[str], None] = None,
+                   **kwargs):
+        """The base class's batches, with every sample prompted by ``texts`` if given."""
+        prompt = prompt_from_texts(texts) if texts is not None else None
+        for items, names, data in super().preprocess(inputs, batch_size=batch_size, **kwargs):
+            if prompt is not None:
+                for sample in data['data_samples']:
+                    sample.set_metainfo(prompt)
+            yield items, names, data
 
     def _transform(self, item: Union[str, np.ndarray, dict], name: str) -> dict:
         data = super()._transform(item, name)
@@ -170,18 +185,28 @@ class DetSegInferencer(MMVLInferencer):
             raise KeyError('drawing predictions needs a `visualizer` in the config')
         names = names or [f'{i:08d}' for i in range(len(inputs))]
         drawn = []
+        dataset_meta = self.visualizer.dataset_meta
         for item, pred, name in zip(inputs, preds, names):
             image, pred = _enlarge_for_drawing(self.rgb_image(item), pred, min_vis_size)
-            self.visualizer.add_datasample(
-                name,
-                image,
-                pred,
-                draw_gt=False,
-                draw_pred=True,
-                show=show,
-                wait_time=wait_time,
-                pred_score_thr=pred_score_thr,
-                out_file=self.output_path(out_dir, 'vis', name, '.png'))
+            entities = prompt_entities(pred)
+            if entities is not None:  # labels index the prompt's entities
+                palette = (dataset_meta or {}).get('palette')
+                if not isinstance(palette, list) or len(palette) < len(entities):
+                    palette = 'random'
+                self.visualizer.dataset_meta = dict(classes=entities, palette=palette)
+            try:
+                self.visualizer.add_datasample(
+                    name,
+                    image,
+                    pred,
+                    draw_gt=False,
+                    draw_pred=True,
+                    show=show,
+                    wait_time=wait_time,
+                    pred_score_thr=pred_score_thr,
+                    out_file=self.output_path(out_dir, 'vis', name, '.png'))
+            finally:
+                self.visualizer.dataset_meta = dataset_meta
             if return_vis:
                 drawn.append(self.visualizer.get_image())
         return drawn if return_vis else None
@@ -236,7 +261,7 @@ class DetSegInferencer(MMVLInferencer):
         """
         instances = data_sample.pred_instances.cpu().numpy()
         labels = [int(label) for label in instances.labels]
-        classes = self.model.dataset_meta.get('classes')
+        classes = prompt_entities(data_sample) or self.model.dataset_meta.get('classes')
         result: Dict[str, Any] = dict(
             labels=labels,
             scores=[float(score) for score in instances.scores],
@@ -256,6 +281,40 @@ class DetSegInferencer(MMVLInferencer):
                     rle['counts'] = rle['counts'].decode()
             result['masks'] = list(encoded)
         return result
+
+
+def prompt_from_texts(texts: Union[str, Sequence[str]]) -> Dict[str, Any]:
+    """The prompt metainfo of ``texts``, as mmdet's grounding demo reads them.
+
+    ``'cat . dog .'`` (or a list of names) is a detection prompt over those category names;
+    any other string is one referring expression.
+
+    >>> prompt_from_texts('cat . hot dog .')
+    {'task': 'detection', 'text': ('cat', 'hot dog')}
+    >>> prompt_from_texts('the cat left of the dog')
+    {'task': 'grounding', 'text': 'the cat left of the dog'}
+    """
+    if isinstance(texts, str):
+        stripped = texts.strip()
+        if not stripped:
+            raise InputError('--texts is empty: give category names "a . b ." or an expression')
+        if ' . ' not in stripped and not stripped.endswith('.'):
+            return dict(task='grounding', text=stripped)
+        texts = stripped.split('.')
+    names = tuple(name.strip() for name in texts if name.strip())
+    if not names:
+        raise InputError(f'no category names in texts {texts!r}')
+    return dict(task='detection', text=names)
+
+
+def prompt_entities(data_sample: DetDataSample) -> Optional[Tuple[str, ...]]:
+    """What a prompt-based prediction's labels index: its category names, or the expression."""
+    task, text = data_sample.metainfo.get('task'), data_sample.metainfo.get('text')
+    if task == 'detection' and text is not None:
+        return tuple(text)
+    if task == 'grounding' and text is not None:
+        return (text, )
+    return None
 
 
 def _enlarge_for_drawing(image: np.ndarray, pred: DetDataSample,

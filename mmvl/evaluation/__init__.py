@@ -1,4 +1,4 @@
 # Copyright (c) mmvl contributors. All rights reserved.
-from .metrics import OpenWorldMetric
+from .metrics import OpenWorldMetric, ReferringMetric
 
-__all__ = ['OpenWorldMetric']
+__all__ = ['OpenWorldMetric', 'ReferringMetric']

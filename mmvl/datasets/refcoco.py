@@ -1,0 +1,154 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+"""RefCOCO / RefCOCO+ / RefCOCOg in the refer-API layout, one entry per referred object.
+
+UNINEXT, "Universal Instance Perception as Object Discovery and Retrieval" (Yan et al.,
+CVPR 2023, https://arxiv.org/abs/2303.06674) trains referring expression comprehension and
+segmentation on one image entry per referred object with a single category "object", and
+samples one of the object's expressions per iteration; it tests every expression on its own.
+"""
+import os.path as osp
+import pickle
+from typing import List, Optional
+
+from mmdet.datasets import BaseDetDataset
+from mmengine.fileio import get_file_backend
+
+from mmvl.registry import DATASETS
+from .checks import AnnotationError, check_exists, load_json, require_keys
+from .coco import TOYWORLD_HINT
+
+
+def load_refs(path: str) -> list:
+    """Load a refer-API ``refs(<splitby>).p`` pickle (a list of ref dicts).
+
+    The released files were pickled by Python 2; byte strings that are not ASCII are read
+    as latin-1, which is what Python 2 wrote.
+    """
+    check_exists(path, 'refs file', TOYWORLD_HINT)
+    try:
+        with open(path, 'rb') as f:
+            try:
+                refs = pickle.load(f)
+            except UnicodeDecodeError:
+                f.seek(0)
+                refs = pickle.load(f, encoding='latin1')
+    except (pickle.UnpicklingError, EOFError) as e:
+        raise AnnotationError(f'{path} is not a refer-API refs pickle ({e})') from None
+    if not isinstance(refs, list):
+        raise AnnotationError(f'{path} should hold a list of refs, got {type(refs).__name__}')
+    return refs
+
+
+@DATASETS.register_module()
+class RefCOCODataset(BaseDetDataset):
+    """Referring expressions of the refer API (https://github.com/lichengunc/refer).
+
+    Reads ``instances.json`` (COCO instances of every image the refs use) and
+    ``refs(<splitby>).p`` (the refs: ``ref_id``, ``ann_id``, ``split``, ``sentences``), as in
+    UNINEXT (Yan et al., CVPR 2023). Unlike mmdet's ``RefCocoDataset``, which merges the refs
+    of an image into one entry and picks the sentence when it loads the file, each entry here
+    is one referred object:
+
+    - ``per_sentence=False`` (training): one entry per ref, ``texts`` holds all its
+      expressions; ``SampleExpression`` picks one each time the entry is read.
+    - ``per_sentence=True`` (testing): one entry per (ref, expression), ``texts`` holds that
+      expression only, so every expression is scored once.
+
+    Each entry has ``img_path``, ``img_id``, ``height``, ``width``, ``ref_id``,
+    ``task='grounding'``, ``texts`` (list of str) and ``instances``: one dict with ``bbox``
+    (x1, y1, x2, y2 from the COCO x, y, w, h), ``bbox_label`` 0 (the only class, "object"),
+    ``mask`` (the COCO segmentation, polygons or RLE) and ``ignore_flag`` 0. The expression
+    is the refer API's processed ``sent`` (lower case, no punctuation), else ``raw``.
+
+    Args:
+        data_root (str): Root of ``ann_file``, ``split_file`` and ``data_prefix``.
+        ann_file (str): The instances json, e.g. ``'refcoco/instances.json'``.
+        split_file (str): The refs pickle, e.g. ``'refcoco/refs(unc).p'``.
+        split (str): Which refs to read: ``'train'``, ``'val'``, ``'testA'``, ``'testB'``
+            (RefCOCO, RefCOCO+) or ``'test'`` (RefCOCOg umd). Defaults to ``'train'``.
+        data_prefix (dict, optional): ``dict(img_path=...)``, the image folder that the
+            instances' ``file_name`` is relative to. None means ``dict(img_path='')``.
+            Defaults to None.
+        per_sentence (bool): One entry per expression instead of one per ref.
+            Defaults to False.
+        **kwargs: Passed to mmdet's ``BaseDetDataset`` (``pipeline``, ``test_mode``,
+            ``backend_args``, ...).
+    """
+
+    METAINFO = dict(classes=('object', ), palette=[(220, 20, 60)])
+
+    def __init__(self,
+                 data_root: str,
+                 ann_file: str,
+                 split_file: str,
+                 split: str = 'train',
+                 data_prefix: Optional[dict] = None,
+                 per_sentence: bool = False,
+                 **kwargs) -> None:
+        check_exists(data_root, 'data root', TOYWORLD_HINT)
+        self.split_file = split_file
+        self.split = split
+        self.per_sentence = per_sentence
+        super().__init__(
+            data_root=data_root,
+            ann_file=ann_file,
+            data_prefix=dict(img_path='') if data_prefix is None else data_prefix,
+            **kwargs)
+
+    def _join_prefix(self) -> None:
+        """Join ``split_file`` with ``data_root`` too (the base class joins the others)."""
+        if self.split_file and self.data_root and not osp.isabs(self.split_file):
+            self.split_file = osp.join(self.data_root, self.split_file)
+        super()._join_prefix()
+
+    def load_data_list(self) -> List[dict]:
+        """Read the refs of ``split``; see the class docstring for the entries."""
+        check_exists(self.ann_file, 'instances file', TOYWORLD_HINT)
+        instances = load_json(self.ann_file)
+        require_keys(instances, ('images', 'annotations'), f'{self.ann_file} (COCO instances)')
+        refs = load_refs(self.split_file)
+        images = {img['id']: img for img in instances['images']}
+        anns = {ann['id']: ann for ann in instances['annotations']}
+
+        selected = [ref for ref in refs if isinstance(ref, dict) and ref.get('split') == self.split]
+        if not selected:
+            splits = sorted({str(ref.get('split')) for ref in refs if isinstance(ref, dict)})
+            raise AnnotationError(f'{self.split_file} has no refs of split {self.split!r}; '
+                                  f'its splits are {splits}')
+        join_path = get_file_backend(self.data_prefix['img_path']).join_path
+        data_list = []
+        for ref in selected:
+            where = f"{self.split_file}: ref {ref.get('ref_id', '?')}"
+            require_keys(ref, ('ref_id', 'ann_id', 'sentences'), where)
+            ann = anns.get(ref['ann_id'])
+            if ann is None:
+                raise AnnotationError(f"{where} refers to ann_id {ref['ann_id']}, which is not "
+                                      f'an annotation of {self.ann_file}')
+            img = images.get(ann['image_id'])
+            if img is None:
+                raise AnnotationError(f"{self.ann_file}: annotation {ann['id']} has image_id "
+                                      f"{ann['image_id']}, which is not in its images")
+            texts = [_sentence(s, where) for s in ref['sentences']]
+            if not texts:
+                raise AnnotationError(f'{where} has no sentences')
+            x, y, w, h = ann['bbox']
+            instance = dict(
+                bbox=[x, y, x + w, y + h], bbox_label=0, mask=ann['segmentation'], ignore_flag=0)
+            entry = dict(
+                img_path=join_path(self.data_prefix['img_path'], img['file_name']),
+                img_id=img['id'],
+                height=img['height'],
+                width=img['width'],
+                ref_id=ref['ref_id'],
+                task='grounding',
+                instances=[instance])
+            groups = [[t] for t in texts] if self.per_sentence else [texts]
+            data_list.extend(dict(entry, texts=group) for group in groups)
+        return data_list
+
+
+def _sentence(sentence: dict, where: str) -> str:
+    """The processed expression of one refer-API sentence (``sent``, else ``raw``)."""
+    if not isinstance(sentence, dict) or not (sentence.get('sent') or sentence.get('raw')):
+        raise AnnotationError(f"{where}: a sentence lacks 'sent' and 'raw': {sentence!r}")
+    return sentence.get('sent') or sentence['raw']

@@ -1,0 +1,101 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+"""RefCOCODataset on the toy world's refer-API files (session fixture ``toyworld``)."""
+import json
+import os.path as osp
+import pickle
+import shutil
+from collections import Counter
+
+import pytest
+
+from mmvl.datasets import AnnotationError, RefCOCODataset
+from mmvl.registry import DATASETS
+
+FILES = dict(ann_file='refcoco/instances.json', split_file='refcoco/refs(unc).p')
+
+
+def _refs(root):
+    with open(osp.join(root, 'refcoco', 'refs(unc).p'), 'rb') as f:
+        return pickle.load(f)
+
+
+def _copy_refcoco(root, tmp_path):
+    """A writable copy of the toy world's refcoco folder (images are not needed)."""
+    shutil.copytree(osp.join(root, 'refcoco'), tmp_path / 'refcoco')
+    return str(tmp_path)
+
+
+def test_one_entry_per_ref_and_per_sentence(toyworld):
+    refs = _refs(toyworld)
+    counts = Counter(r['split'] for r in refs)
+    sentences = Counter()
+    for r in refs:
+        sentences[r['split']] += len(r['sentences'])
+    assert len(counts) >= 3
+    for split, num in counts.items():
+        per_ref = RefCOCODataset(data_root=toyworld, split=split, **FILES)
+        per_sentence = RefCOCODataset(data_root=toyworld, split=split, per_sentence=True,
+                                      **FILES)
+        assert len(per_ref) == num
+        assert len(per_sentence) == sentences[split] > num
+        assert all(len(per_sentence[i]['texts']) == 1 for i in range(len(per_sentence)))
+        assert per_ref.metainfo['classes'] == ('object', )
+
+
+def test_entry_contents(toyworld):
+    with open(osp.join(toyworld, 'refcoco', 'instances.json')) as f:
+        instances = json.load(f)
+    anns = {a['id']: a for a in instances['annotations']}
+    images = {i['id']: i for i in instances['images']}
+    ref = next(r for r in _refs(toyworld) if r['split'] == 'train')
+    dataset = DATASETS.build(dict(type='RefCOCODataset', data_root=toyworld, split='train',
+                                  data_prefix=dict(img_path='imgs/'), **FILES))
+    entry = dataset.get_data_info(0)
+    ann, img = anns[ref['ann_id']], images[anns[ref['ann_id']]['image_id']]
+    x, y, w, h = ann['bbox']
+    assert entry['ref_id'] == ref['ref_id'] and entry['task'] == 'grounding'
+    assert entry['img_id'] == img['id'] and (entry['height'], entry['width']) == (
+        img['height'], img['width'])
+    assert entry['img_path'] == osp.join(toyworld, 'imgs', img['file_name'])
+    assert entry['texts'] == [s['sent'] for s in ref['sentences']]
+    assert entry['instances'] == [
+        dict(bbox=[x, y, x + w, y + h], bbox_label=0, mask=ann['segmentation'], ignore_flag=0)
+    ]
+    sentence_entries = RefCOCODataset(data_root=toyworld, split='train', per_sentence=True,
+                                      **FILES)
+    firsts = [sentence_entries[i] for i in range(len(ref['sentences']))]
+    assert [e['texts'][0] for e in firsts] == entry['texts']
+    assert {e['ref_id'] for e in firsts} == {ref['ref_id']}
+
+
+def test_missing_files_and_unknown_split(toyworld, tmp_path):
+    with pytest.raises(FileNotFoundError, match='data root'):
+        RefCOCODataset(data_root=str(tmp_path / 'nowhere'), **FILES)
+    with pytest.raises(FileNotFoundError, match='instances file.*nope.json'):
+        RefCOCODataset(data_root=toyworld, ann_file='refcoco/nope.json',
+                       split_file=FILES['split_file'])
+    with pytest.raises(FileNotFoundError, match=r'refs file.*refs\(umd\).p'):
+        RefCOCODataset(data_root=toyworld, ann_file=FILES['ann_file'],
+                       split_file='refcoco/refs(umd).p')
+    with pytest.raises(AnnotationError, match=r"no refs of split 'test';.*'testA'.*'train'"):
+        RefCOCODataset(data_root=toyworld, split='test', **FILES)
+
+
+def test_ref_with_unknown_annotation(toyworld, tmp_path):
+    root = _copy_refcoco(toyworld, tmp_path)
+    refs = _refs(toyworld)
+    refs[0]['ann_id'] = 10**9
+    with open(osp.join(root, 'refcoco', 'refs(unc).p'), 'wb') as f:
+        pickle.dump(refs, f)
+    with pytest.raises(AnnotationError,
+                       match=rf"refs\(unc\).p: ref {refs[0]['ref_id']} refers to ann_id "
+                       r'1000000000, which is not an annotation of .*instances.json'):
+        RefCOCODataset(data_root=root, split=refs[0]['split'], **FILES)
+
+
+def test_not_a_refs_pickle(toyworld, tmp_path):
+    root = _copy_refcoco(toyworld, tmp_path)
+    with open(osp.join(root, 'refcoco', 'refs(unc).p'), 'wb') as f:
+        f.write(b'not a pickle')
+    with pytest.raises(AnnotationError, match='not a refer-API refs pickle'):
+        RefCOCODataset(data_root=root, **FILES)
