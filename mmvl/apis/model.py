@@ -65,7 +65,8 @@ def config_dataset_meta(cfg: Config) -> Dict[str, Any]:
 
     The dataset class's ``METAINFO`` is updated with the config's ``metainfo``, as the dataset
     itself would do, without building the dataset (no annotation file is read). Dataset
-    wrappers (``dataset=dict(...)`` inside) are looked through.
+    wrappers (``dataset=dict(...)`` inside) are looked through; of a concatenation
+    (``datasets=[...]``), the first source counts.
 
     Args:
         cfg (Config): The config, with ``default_scope`` deciding where types are found.
@@ -89,7 +90,8 @@ def config_dataset_meta(cfg: Config) -> Dict[str, Any]:
             level_meta.update(copy.deepcopy(getattr(dataset_cls, 'METAINFO', None) or {}))
         level_meta.update(copy.deepcopy(dict(dataset.get('metainfo') or {})))
         meta = {**level_meta, **meta}  # an outer wrapper's metainfo wins
-        dataset = dataset.get('dataset')  # a wrapper such as RepeatDataset
+        # a wrapper such as RepeatDataset, or a ConcatDataset (its first source names classes)
+        dataset = dataset.get('dataset') or next(iter(dataset.get('datasets') or []), None)
     return {k.lower(): v for k, v in meta.items()}
 
 
@@ -101,11 +103,17 @@ def checkpoint_dataset_meta(checkpoint: Dict[str, Any]) -> Dict[str, Any]:
 
     Returns:
         dict: Metainfo with lower-case keys; ``{'classes': ...}`` for old ``CLASSES`` metas;
-        empty if the checkpoint saved none.
+        the first source's for a concatenation of data sets; empty if the checkpoint saved
+        none.
     """
     meta = checkpoint.get('meta') or {}
     if 'dataset_meta' in meta:
-        return {k.lower(): v for k, v in meta['dataset_meta'].items()}
+        dataset_meta = meta['dataset_meta']
+        if isinstance(dataset_meta, (list, tuple)):
+            # mmdet's ConcatDataset of sources with different classes saves one metainfo per
+            # source (UNINEXT: COCO classes, then RefCOCO's 'object'): the first names them
+            dataset_meta = dataset_meta[0] if dataset_meta else {}
+        return {k.lower(): v for k, v in dataset_meta.items()}
     if 'CLASSES' in meta:
         return {'classes': meta['CLASSES']}
     return {}

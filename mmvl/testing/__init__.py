@@ -71,14 +71,22 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
 
     Args:
         data_root (str): The generated toy world's directory.
-        kind (str): ``'instance'`` (COCO instances configs), ``'shapes'`` (ImageNet-style
-            class folders) or ``'shapes_unlabelled'`` (their train images for self-supervised
-            configs). Defaults to ``'instance'``.
+        kind (str): ``'instance'`` (COCO instances configs), ``'det_ref'`` (COCO instances
+            joined with RefCOCO refs), ``'shapes'`` (ImageNet-style class folders) or
+            ``'shapes_unlabelled'`` (their train images for self-supervised configs).
+            Defaults to ``'instance'``.
 
     Returns:
         list[str]: ``key=value`` strings.
     """
     root = data_root.rstrip('/') + '/'
+    if kind == 'det_ref':  # ConcatDataset of COCO instances and RefCOCO refs (UNINEXT)
+        ann = root + 'annotations/instances_val.json'
+        return [
+            f'{loader}.dataset.datasets.{i}.data_root={root}'
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+            for i in (0, 1)
+        ] + [f'val_evaluator.metrics.0.ann_file={ann}', f'test_evaluator.metrics.0.ann_file={ann}']
     if kind == 'instance':
         ann = root + 'annotations/instances_val.json'
         return [
@@ -96,7 +104,7 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
             f'test_dataloader.dataset.data_root={root}imagenet/'
         ]
     raise ValueError(
-        f"kind must be 'instance', 'shapes' or 'shapes_unlabelled', got {kind!r}")
+        f"kind must be 'instance', 'det_ref', 'shapes' or 'shapes_unlabelled', got {kind!r}")
 
 
 #: Uneven image sizes (C, H, W) for detector tests: non-square, not multiples of 32.
