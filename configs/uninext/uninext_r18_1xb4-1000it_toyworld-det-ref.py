@@ -49,4 +49,4 @@ param_scheduler = [
 default_hooks = dict(
     checkpoint=dict(interval=250),
     visualization=dict(type='mmdet.DetVisualizationHook'))
-visualizer = dict(type='mmdet.DetLocalVisualizer', name='visualizer')
+visualizer = dict(type='PromptDetLocalVisualizer', name='visualizer')  # labels name prompts

@@ -32,4 +32,6 @@ param_scheduler = [
          gamma=0.1)
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=32)
-default_hooks = dict(checkpoint=dict(interval=5000))
+default_hooks = dict(
+    checkpoint=dict(interval=5000), visualization=dict(type='mmdet.DetVisualizationHook'))
+visualizer = dict(type='PromptDetLocalVisualizer', name='visualizer')  # labels name prompts

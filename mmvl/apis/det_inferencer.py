@@ -16,7 +16,8 @@ test pipeline, the config's visualizer (``mmdet.DetLocalVisualizer``) draws, and
 * a test pipeline without any resize still gets ``scale_factor`` 1 (mmdet's RoI heads need it
   to map predictions back to the original image, and fail with ``KeyError`` without it);
 * prompt-based models (UNINEXT) take ``texts`` as mmdet's grounding demo does: category
-  names ``'cat . dog .'`` or one referring expression; labels then name the prompt's entities.
+  names ``'cat . dog .'`` or one referring expression; labels then name the prompt's entities
+  (in the json, and in the pictures with the config's ``PromptDetLocalVisualizer``).
 """
 import copy
 import warnings
@@ -33,6 +34,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 
 from mmvl.registry import INFERENCERS
+from ..visualization import prompt_entities
 from .base_inferencer import InputError, MMVLInferencer
 from .model import ConfigLike
 
@@ -185,28 +187,18 @@ class DetSegInferencer(MMVLInferencer):
             raise KeyError('drawing predictions needs a `visualizer` in the config')
         names = names or [f'{i:08d}' for i in range(len(inputs))]
         drawn = []
-        dataset_meta = self.visualizer.dataset_meta
         for item, pred, name in zip(inputs, preds, names):
             image, pred = _enlarge_for_drawing(self.rgb_image(item), pred, min_vis_size)
-            entities = prompt_entities(pred)
-            if entities is not None:  # labels index the prompt's entities
-                palette = (dataset_meta or {}).get('palette')
-                if not isinstance(palette, list) or len(palette) < len(entities):
-                    palette = 'random'
-                self.visualizer.dataset_meta = dict(classes=entities, palette=palette)
-            try:
-                self.visualizer.add_datasample(
-                    name,
-                    image,
-                    pred,
-                    draw_gt=False,
-                    draw_pred=True,
-                    show=show,
-                    wait_time=wait_time,
-                    pred_score_thr=pred_score_thr,
-                    out_file=self.output_path(out_dir, 'vis', name, '.png'))
-            finally:
-                self.visualizer.dataset_meta = dataset_meta
+            self.visualizer.add_datasample(
+                name,
+                image,
+                pred,
+                draw_gt=False,
+                draw_pred=True,
+                show=show,
+                wait_time=wait_time,
+                pred_score_thr=pred_score_thr,
+                out_file=self.output_path(out_dir, 'vis', name, '.png'))
             if return_vis:
                 drawn.append(self.visualizer.get_image())
         return drawn if return_vis else None
@@ -305,16 +297,6 @@ def prompt_from_texts(texts: Union[str, Sequence[str]]) -> Dict[str, Any]:
     if not names:
         raise InputError(f'no category names in texts {texts!r}')
     return dict(task='detection', text=names)
-
-
-def prompt_entities(data_sample: DetDataSample) -> Optional[Tuple[str, ...]]:
-    """What a prompt-based prediction's labels index: its category names, or the expression."""
-    task, text = data_sample.metainfo.get('task'), data_sample.metainfo.get('text')
-    if task == 'detection' and text is not None:
-        return tuple(text)
-    if task == 'grounding' and text is not None:
-        return (text, )
-    return None
 
 
 def _enlarge_for_drawing(image: np.ndarray, pred: DetDataSample,

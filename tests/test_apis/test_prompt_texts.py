@@ -3,7 +3,8 @@ import pytest
 from mmdet.structures import DetDataSample
 
 from mmvl.apis import InputError
-from mmvl.apis.det_inferencer import prompt_entities, prompt_from_texts
+from mmvl.apis.det_inferencer import prompt_from_texts
+from mmvl.visualization import prompt_entities
 
 
 def test_names_with_dots_are_a_detection_prompt_and_a_sentence_is_an_expression():

@@ -270,3 +270,28 @@ def test_predict_keeps_top100_for_detection_and_top1_for_an_expression(uninext):
     assert ref.pred_instances.masks.shape[1:] == tuple(ref.metainfo['ori_shape'])
     scores = det.pred_instances.scores
     assert torch.equal(scores, scores.sort(descending=True)[0])
+
+
+# ----------------------------------------------------------------- drawing
+def test_prompt_visualizer_names_labels_by_each_samples_prompt(monkeypatch):
+    import numpy as np
+    from mmdet.structures import DetDataSample
+    from mmdet.visualization import DetLocalVisualizer
+    from mmvl.visualization import PromptDetLocalVisualizer
+    seen = []
+    monkeypatch.setattr(DetLocalVisualizer, '_draw_instances',
+                        lambda self, image, instances, classes, palette:
+                        seen.append((tuple(classes), palette)) or image)
+    vis = PromptDetLocalVisualizer(name='prompt_vis_test')
+    meta = dict(classes=('circle', 'square'), palette=[(0, 0, 255), (0, 255, 0)])
+    vis.dataset_meta = meta
+    for metainfo in (dict(task='grounding', text='the red circle'), dict(),
+                     dict(task='detection', text=('star', 'circle', 'cross'))):
+        sample = DetDataSample(metainfo=metainfo)
+        sample.pred_instances = InstanceData(bboxes=torch.tensor([[1., 1, 5, 5]]),
+                                             labels=torch.tensor([0]),
+                                             scores=torch.tensor([0.9]))
+        vis.add_datasample('x', np.zeros((8, 8, 3), np.uint8), sample, draw_gt=False)
+    assert seen == [(('the red circle', ), meta['palette']), (meta['classes'], meta['palette']),
+                    (('star', 'circle', 'cross'), 'random')]  # 2 colours for 3 names
+    assert vis.dataset_meta is meta  # restored
