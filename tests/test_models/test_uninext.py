@@ -295,3 +295,30 @@ def test_prompt_visualizer_names_labels_by_each_samples_prompt(monkeypatch):
     assert seen == [(('the red circle', ), meta['palette']), (meta['classes'], meta['palette']),
                     (('star', 'circle', 'cross'), 'random')]  # 2 colours for 3 names
     assert vis.dataset_meta is meta  # restored
+
+
+# ----------------------------------------------------------------- the authors' structure
+def test_mask_feature_fusion_follows_mask_head_small_conv():
+    """relu(conv(P5)) -> relu(conv(P4 + up)) -> relu(conv(P3 + up)) -> relu(3x3) -> relu(3x3)."""
+    from mmvl.models.layers import MaskFeatureFusion
+    torch.manual_seed(0)
+    fusion = MaskFeatureFusion(16, num_levels=3, mid_channels=4, out_channels=2)
+    p3, p4, p5 = torch.randn(1, 16, 8, 8), torch.randn(1, 16, 4, 4), torch.randn(1, 16, 2, 2)
+    convs = fusion.top_down_convs
+    x = F.relu(convs[2](p5))
+    x = F.relu(convs[1](p4 + F.interpolate(x, size=(4, 4), mode='nearest')))
+    x = F.relu(convs[0](p3 + F.interpolate(x, size=(8, 8), mode='nearest')))
+    x = F.relu(fusion.out_convs[2](F.relu(fusion.out_convs[0](x))))
+    assert torch.allclose(fusion([p3, p4, p5]), x)
+    assert fusion.out_convs[0].kernel_size == (3, 3) and fusion.out_convs[2].kernel_size == (3, 3)
+
+
+def test_uninext_model_has_the_authors_structure(uninext):
+    head = uninext.bbox_head.mask_head
+    assert len(head.controllers) == 1  # one controller shared by the decoder layers
+    queries = torch.randn(3, 256)
+    assert torch.equal(head.kernels(queries, 0), head.kernels(queries, 1))
+    assert isinstance(uninext.decoder.norm, torch.nn.Identity)  # no decoder output norm
+    assert uninext.neck.convs[0].conv.bias is not None  # input projections keep their bias
+    assert uninext.positional_encoding.temperature == 10000
+    assert uninext.positional_encoding.offset == -0.5

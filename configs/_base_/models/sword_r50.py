@@ -61,7 +61,8 @@ model = dict(
         mask_loss_layers='all',
         mask_head=dict(
             type='DynamicMaskHead', num_fused_levels=3, channels=8, num_layers=3,
-            feat_stride=8, out_stride=4, rel_coord_scale=1.0),
+            feat_stride=8, out_stride=4, rel_coord_scale=1.0,
+            fusion_style='lateral'),  # mmvl's first reading of UNINEXT's; see the README
         loss_cls=dict(
             type='mmdet.FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=2.0),
         loss_bbox=dict(type='mmdet.L1Loss', loss_weight=5.0),

@@ -36,12 +36,14 @@ model = dict(
         out_channels=embed_dims,
         act_cfg=None,
         norm_cfg=dict(type='GN', num_groups=32),
+        bias=True,  # the authors' input projections keep their conv bias
         num_outs=4),
     language_model=dict(
         type='TextEncoder', name='bert-base-uncased', max_tokens=256, pad_to_max=True),
     # one bi-directional image-text attention block before encoder layer 0 (VLFuse)
     fusion=dict(embed_dim=2048, num_heads=8, dropout=0.1, init_values=1.0 / 6.0),
     mask_visual_padding=False,  # the authors' block attends to padded pixels too
+    decoder_out_norm=False,  # their decoder has no output LayerNorm (mmdet's DINO has one)
     encoder=dict(
         num_layers=6,
         layer_cfg=dict(
@@ -55,8 +57,9 @@ model = dict(
             cross_attn_cfg=dict(embed_dims=embed_dims, num_levels=4, dropout=0.0),
             ffn_cfg=dict(embed_dims=embed_dims, feedforward_channels=2048, ffn_drop=0.0)),
         post_norm_cfg=None),
-    positional_encoding=dict(num_feats=embed_dims // 2, normalize=True, offset=0.0,
-                             temperature=20),
+    # Deformable DETR's sine encoding, as the authors use it (mmdet's DINO: 20 and 0.0)
+    positional_encoding=dict(num_feats=embed_dims // 2, normalize=True, offset=-0.5,
+                             temperature=10000),
     bbox_head=dict(
         type='UNINEXTHead',
         num_classes=1,  # the encoder proposals' objectness (Still_Classifier)
@@ -66,7 +69,8 @@ model = dict(
         mask_loss_layers='all',
         mask_head=dict(
             type='DynamicMaskHead', num_fused_levels=3, channels=8, num_layers=3,
-            feat_stride=8, out_stride=4, rel_coord_scale=1.0),
+            feat_stride=8, out_stride=4, rel_coord_scale=1.0,
+            fusion_style='uninext', share_controller=True),  # MaskHeadSmallConv, one controller
         loss_cls=dict(
             type='mmdet.FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25, loss_weight=2.0),
         loss_bbox=dict(type='mmdet.L1Loss', loss_weight=5.0),
@@ -81,6 +85,7 @@ model = dict(
         loss_mask_iou=None),
     dn_cfg=dict(  # DN_NUMBER 100, box noise 1.0; the content is the pooled prompt
         box_noise_scale=1.0,
+        prompt_dropout=0.0,
         group_cfg=dict(dynamic=True, num_groups=None, num_dn_queries=100)),
     train_cfg=dict(
         # encoder proposals: Hungarian on binary objectness (class 2, L1 5, GIoU 2)

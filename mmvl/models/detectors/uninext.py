@@ -29,7 +29,7 @@ import torch
 from mmdet.models.detectors import DINO
 from mmdet.models.utils.vlfuse_helper import SingleScaleBiAttentionBlock
 from mmdet.structures import OptSampleList, SampleList
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmvl.registry import MODELS
 from ..layers import PromptCdnQueryGenerator
@@ -54,7 +54,10 @@ class UNINEXT(DINO):
         mask_visual_padding (bool): Hide padded image positions from the text stream in
             the fusion block. The authors' code does not (its released weights were trained
             so); defaults to False.
-        dn_cfg (dict): Denoising config as in DINO; the label noise does not apply.
+        decoder_out_norm (bool): Keep the LayerNorm that mmdet's DINO decoder applies to its
+            outputs. UNINEXT's decoder has none; defaults to False.
+        dn_cfg (dict): Denoising config as in DINO; the label noise does not apply, and
+            ``prompt_dropout`` (default 0.0, the authors') is the FeatureResizer's dropout.
         *args, **kwargs: Those of mmdet's ``DINO``; ``bbox_head.num_classes`` must be 1
             (the encoder's binary objectness; retrieval is against prompt tokens).
     """
@@ -65,12 +68,15 @@ class UNINEXT(DINO):
                  fusion: dict = dict(embed_dim=2048, num_heads=8, dropout=0.1,
                                      init_values=1.0 / 6.0),
                  mask_visual_padding: bool = False,
+                 decoder_out_norm: bool = False,
                  dn_cfg: dict,
                  **kwargs) -> None:
         self.language_model_cfg = language_model
         self.fusion_cfg = fusion
         self.mask_visual_padding = mask_visual_padding
+        self.decoder_out_norm = decoder_out_norm
         dn_cfg = copy.deepcopy(dn_cfg)
+        prompt_dropout = dn_cfg.pop('prompt_dropout', 0.0)
         super().__init__(*args, dn_cfg=dn_cfg, **kwargs)
         if self.bbox_head.num_classes != 1:
             raise ValueError('UNINEXT retrieves objects by prompt: bbox_head.num_classes must '
@@ -78,10 +84,12 @@ class UNINEXT(DINO):
         # DINO built a label-embedding generator: the prompt replaces the label embedding
         dn_cfg.pop('label_noise_scale', None)
         self.dn_query_generator = PromptCdnQueryGenerator(
-            text_dims=self.language_model.embed_dims, **dn_cfg)
+            text_dims=self.language_model.embed_dims, dropout=prompt_dropout, **dn_cfg)
 
     def _init_layers(self) -> None:
         super()._init_layers()
+        if not self.decoder_out_norm:
+            self.decoder.norm = nn.Identity()
         self.language_model = MODELS.build(self.language_model_cfg)
         self.fusion = SingleScaleBiAttentionBlock(
             v_dim=self.embed_dims, l_dim=self.language_model.embed_dims, **self.fusion_cfg)

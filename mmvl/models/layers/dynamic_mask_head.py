@@ -23,38 +23,65 @@ from torch import Tensor, nn
 from mmvl.registry import MODELS
 
 
+FUSION_STYLES = ('uninext', 'lateral')
+
+
 class MaskFeatureFusion(BaseModule):
     """Top-down fusion of encoder feature maps into the pixel embedding of the mask head.
 
-    As UNINEXT's ``MaskHeadSmallConv``: a 3x3 conv per level, nearest upsampling of the
-    coarser sum and addition, then a 3x3 conv and two 1x1 projections down to
-    ``out_channels``. No normalisation.
+    ``style='uninext'`` is UNINEXT's ``MaskHeadSmallConv`` (official code, ``ddetrs_dn.py``):
+    from the coarsest level down, add the nearest-upsampled result to the level and apply a
+    3x3 conv and ReLU (``top_down_convs``); then a 3x3 conv to ``mid_channels`` and a 3x3
+    conv to ``out_channels``, each with ReLU (``out_convs``). No normalisation.
+
+    ``style='lateral'`` is mmvl's first reading of it, which SWORD's shipped configs and
+    toy-world numbers use: a 3x3 conv on every level before the sum, then a 3x3 conv and two
+    1x1 projections, the last without ReLU.
 
     Args:
         in_channels (int): Channels of every input level (the transformer's width).
         num_levels (int): How many of the finest levels are fused (3: strides 8, 16, 32).
         mid_channels (int): Channels of the projection before the last one. Defaults to 64.
         out_channels (int): Channels of the pixel embedding. Defaults to 8.
+        style (str): ``'uninext'`` or ``'lateral'``. Defaults to ``'uninext'``.
     """
 
     def __init__(self, in_channels: int, num_levels: int = 3, mid_channels: int = 64,
-                 out_channels: int = 8) -> None:
+                 out_channels: int = 8, style: str = 'uninext') -> None:
         super().__init__()
+        if style not in FUSION_STYLES:
+            raise ValueError(f'style must be one of {FUSION_STYLES}, got {style!r}')
         self.num_levels = num_levels
-        self.lateral_convs = nn.ModuleList([
+        self.style = style
+        convs = nn.ModuleList([
             nn.Conv2d(in_channels, in_channels, 3, padding=1) for _ in range(num_levels)])
-        self.out_convs = nn.Sequential(
-            ConvModule(in_channels, in_channels, 3, padding=1, act_cfg=dict(type='ReLU')),
-            ConvModule(in_channels, mid_channels, 1, act_cfg=dict(type='ReLU')),
-            nn.Conv2d(mid_channels, out_channels, 1))
+        if style == 'uninext':
+            self.top_down_convs = convs  # index 0 is the finest level
+            self.out_convs = nn.Sequential(
+                nn.Conv2d(in_channels, mid_channels, 3, padding=1), nn.ReLU(inplace=True),
+                nn.Conv2d(mid_channels, out_channels, 3, padding=1), nn.ReLU(inplace=True))
+        else:
+            self.lateral_convs = convs
+            self.out_convs = nn.Sequential(
+                ConvModule(in_channels, in_channels, 3, padding=1, act_cfg=dict(type='ReLU')),
+                ConvModule(in_channels, mid_channels, 1, act_cfg=dict(type='ReLU')),
+                nn.Conv2d(mid_channels, out_channels, 1))
 
     def forward(self, feats: Sequence[Tensor]) -> Tensor:
         """Fuse ``feats`` (finest first, each (B, C, H_l, W_l)) into (B, out, H_0, W_0)."""
         if len(feats) < self.num_levels:
             raise ValueError(f'MaskFeatureFusion needs {self.num_levels} levels, '
                              f'got {len(feats)}')
-        fused = self.lateral_convs[self.num_levels - 1](feats[self.num_levels - 1])
-        for level in range(self.num_levels - 2, -1, -1):
+        top = self.num_levels - 1
+        if self.style == 'uninext':
+            fused = F.relu(self.top_down_convs[top](feats[top]))
+            for level in range(top - 1, -1, -1):
+                fused = feats[level] + F.interpolate(
+                    fused, size=feats[level].shape[-2:], mode='nearest')
+                fused = F.relu(self.top_down_convs[level](fused))
+            return self.out_convs(fused)
+        fused = self.lateral_convs[top](feats[top])
+        for level in range(top - 1, -1, -1):
             lateral = self.lateral_convs[level](feats[level])
             fused = lateral + F.interpolate(fused, size=lateral.shape[-2:], mode='nearest')
         return self.out_convs(fused)
@@ -78,6 +105,10 @@ class DynamicMaskHead(BaseModule):
         rel_coord_scale (float): The relative coordinates (pixel minus reference point,
             in input pixels) are divided by this. UNINEXT's released weights expect
             absolute pixels (1.0); mmdet's CondInst normalises them. Defaults to 1.0.
+        fusion_style (str): Structure of the pixel-embedding fusion, see
+            :class:`MaskFeatureFusion`. Defaults to ``'uninext'``.
+        share_controller (bool): One kernel controller for every decoder layer, as in
+            UNINEXT's code, instead of one per layer. Defaults to False.
     """
 
     def __init__(self,
@@ -89,6 +120,8 @@ class DynamicMaskHead(BaseModule):
                  feat_stride: int = 8,
                  out_stride: int = 4,
                  rel_coord_scale: float = 1.0,
+                 fusion_style: str = 'uninext',
+                 share_controller: bool = False,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if feat_stride % out_stride or (feat_stride // out_stride) & (
@@ -103,9 +136,11 @@ class DynamicMaskHead(BaseModule):
         self.weight_nums, self.bias_nums = self._param_layout(channels, num_layers)
         self.num_params = sum(self.weight_nums) + sum(self.bias_nums)
         self.feature_fusion = MaskFeatureFusion(
-            embed_dims, num_fused_levels, out_channels=channels)
+            embed_dims, num_fused_levels, out_channels=channels, style=fusion_style)
+        self.share_controller = share_controller
         self.controllers = nn.ModuleList([
-            MLP(embed_dims, embed_dims, self.num_params, 3) for _ in range(num_pred_layer)])
+            MLP(embed_dims, embed_dims, self.num_params, 3)
+            for _ in range(1 if share_controller else num_pred_layer)])
 
     @staticmethod
     def _param_layout(channels: int, num_layers: int) -> Tuple[List[int], List[int]]:
@@ -130,7 +165,7 @@ class DynamicMaskHead(BaseModule):
 
     def kernels(self, queries: Tensor, layer_id: int) -> Tensor:
         """Dynamic-conv parameters (..., num_params) of ``queries`` (..., C)."""
-        return self.controllers[layer_id](queries)
+        return self.controllers[0 if self.share_controller else layer_id](queries)
 
     def forward(self, pixel_embed: Tensor, kernels: Tensor, centers: Tensor) -> Tensor:
         """Mask logits of the queries of one image.

@@ -23,11 +23,11 @@ class PromptCdnQueryGenerator(CdnQueryGenerator):
 
     Args:
         text_dims (int): Width of the prompt feature. Defaults to 768.
-        dropout (float): Dropout of the FeatureResizer. Defaults to 0.1.
+        dropout (float): Dropout of the FeatureResizer. Defaults to 0.0 (the authors' configs).
         **kwargs: Those of mmdet's ``CdnQueryGenerator``; ``label_noise_scale`` is ignored.
     """
 
-    def __init__(self, *args, text_dims: int = 768, dropout: float = 0.1, **kwargs) -> None:
+    def __init__(self, *args, text_dims: int = 768, dropout: float = 0.0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         del self.label_embedding  # the prompt replaces the label embedding
         self.prompt_proj = nn.Sequential(
