@@ -1,12 +1,16 @@
 # Copyright (c) mmvl contributors. All rights reserved.
 from .checks import AnnotationError
 from .coco import CocoDataset
+from .compositions import ConceptParser, novelty_level
 from .refcoco import RefCOCODataset
-from .samplers import MultiSourceTaskSampler
+from .samplers import MetaCompositionalSampler, MultiSourceTaskSampler
 from .transforms import (CategoryPrompt, GroundingSafeRandomCrop, SampleExpression,
                          SwapLeftRightOnFlip)
+from .virtual_sets import VirtualSetSplitter, VirtualSplit
 
 __all__ = [
-    'AnnotationError', 'CocoDataset', 'RefCOCODataset', 'MultiSourceTaskSampler',
-    'CategoryPrompt', 'GroundingSafeRandomCrop', 'SampleExpression', 'SwapLeftRightOnFlip'
+    'AnnotationError', 'CocoDataset', 'ConceptParser', 'novelty_level', 'RefCOCODataset',
+    'MetaCompositionalSampler', 'MultiSourceTaskSampler', 'CategoryPrompt',
+    'GroundingSafeRandomCrop', 'SampleExpression', 'SwapLeftRightOnFlip',
+    'VirtualSetSplitter', 'VirtualSplit'
 ]

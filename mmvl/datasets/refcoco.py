@@ -8,7 +8,7 @@ samples one of the object's expressions per iteration; it tests every expression
 """
 import os.path as osp
 import pickle
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from mmdet.datasets import BaseDetDataset
 from mmengine.fileio import get_file_backend
@@ -16,6 +16,7 @@ from mmengine.fileio import get_file_backend
 from mmvl.registry import DATASETS
 from .checks import AnnotationError, check_exists, load_json, require_keys
 from .coco import TOYWORLD_HINT
+from .compositions import ConceptParser, Unit, as_units, build_parser
 
 
 def load_refs(path: str) -> list:
@@ -60,6 +61,13 @@ class RefCOCODataset(BaseDetDataset):
     ``mask`` (the COCO segmentation, polygons or RLE) and ``ignore_flag`` 0. The expression
     is the refer API's processed ``sent`` (lower case, no punctuation), else ``raw``.
 
+    For MCRES (Xu et al., CVPR 2023, https://arxiv.org/abs/2304.04415) each entry also has
+    ``sentence_compositions`` (one list of units per expression, aligned with ``texts``)
+    and ``compositions``: the units of the entry's expression (``per_sentence=True``) or
+    their union in order of first mention (``per_sentence=False``). Units are tuples,
+    (attribute, noun) and (noun, relation, noun). ``SampleExpression`` sets
+    ``compositions`` to the picked expression's units.
+
     Args:
         data_root (str): Root of ``ann_file``, ``split_file`` and ``data_prefix``.
         ann_file (str): The instances json, e.g. ``'refcoco/instances.json'``.
@@ -71,6 +79,12 @@ class RefCOCODataset(BaseDetDataset):
             Defaults to None.
         per_sentence (bool): One entry per expression instead of one per ref.
             Defaults to False.
+        compositions_from (str, optional): Source of the compositions: ``'auto'`` takes a
+            sentence's own ``compositions`` field (the toy world's refs have one) and
+            parses the others with ``ConceptParser``; ``'refs'`` requires the field;
+            ``'parser'`` always parses; None adds no compositions. Defaults to ``'auto'``.
+        parser (dict | ConceptParser, optional): ``ConceptParser`` arguments (or the
+            parser); None uses its defaults. Defaults to None.
         **kwargs: Passed to mmdet's ``BaseDetDataset`` (``pipeline``, ``test_mode``,
             ``backend_args``, ...).
     """
@@ -84,8 +98,16 @@ class RefCOCODataset(BaseDetDataset):
                  split: str = 'train',
                  data_prefix: Optional[dict] = None,
                  per_sentence: bool = False,
+                 compositions_from: Optional[str] = 'auto',
+                 parser: Union[dict, ConceptParser, None] = None,
                  **kwargs) -> None:
         check_exists(data_root, 'data root', TOYWORLD_HINT)
+        if compositions_from not in ('auto', 'refs', 'parser', None):
+            raise ValueError("compositions_from must be 'auto', 'refs', 'parser' or None, got "
+                             f'{compositions_from!r}')
+        self.compositions_from = compositions_from
+        self.parser_cfg = parser
+        self._parser: Optional[ConceptParser] = None
         self.split_file = split_file
         self.split = split
         self.per_sentence = per_sentence
@@ -142,9 +164,38 @@ class RefCOCODataset(BaseDetDataset):
                 ref_id=ref['ref_id'],
                 task='grounding',
                 instances=[instance])
-            groups = [[t] for t in texts] if self.per_sentence else [texts]
-            data_list.extend(dict(entry, texts=group) for group in groups)
+            if self.compositions_from is None:
+                groups = [[t] for t in texts] if self.per_sentence else [texts]
+                data_list.extend(dict(entry, texts=group) for group in groups)
+                continue
+            units = [self._sentence_compositions(s, t, where)
+                     for s, t in zip(ref['sentences'], texts)]
+            if self.per_sentence:
+                data_list.extend(
+                    dict(entry, texts=[text], sentence_compositions=[unit],
+                         compositions=list(unit)) for text, unit in zip(texts, units))
+            else:
+                data_list.append(
+                    dict(entry, texts=texts, sentence_compositions=units,
+                         compositions=_union(units)))
         return data_list
+
+    def _sentence_compositions(self, sentence: dict, text: str, where: str) -> List[Unit]:
+        """The units of one expression: its ``compositions`` field or the parser's."""
+        if self.compositions_from != 'parser' and 'compositions' in sentence:
+            return as_units(sentence['compositions'],
+                            f"{where}: compositions of sentence {sentence.get('sent_id', '?')}")
+        if self.compositions_from == 'refs':
+            raise AnnotationError(f"{where}: a sentence has no 'compositions' (needed by "
+                                  "compositions_from='refs'; use 'auto' to parse it)")
+        if self._parser is None:
+            self._parser = build_parser(self.parser_cfg)
+        return self._parser.compositions(text)
+
+
+def _union(groups) -> List[Unit]:
+    """The units of several expressions, each once, in order of first mention."""
+    return list(dict.fromkeys(unit for units in groups for unit in units))
 
 
 def _sentence(sentence: dict, where: str) -> str:

@@ -39,6 +39,19 @@ def test_sample_expression():
             SampleExpression()(bad)
 
 
+def test_sample_expression_sets_the_picked_compositions():
+    texts = ['the red circle', 'circle left of the square']
+    units = [[('red', 'circle')], [('circle', 'left of', 'square')]]
+    np.random.seed(0)
+    for _ in range(20):
+        out = SampleExpression()(dict(texts=list(texts), sentence_compositions=units,
+                                      compositions=units[0] + units[1]))
+        assert out['compositions'] == units[texts.index(out['text'])]
+    assert 'compositions' not in SampleExpression()(dict(texts=list(texts)))
+    with pytest.raises(ValueError, match="'sentence_compositions' has 1 entries for 2 texts"):
+        SampleExpression()(dict(texts=list(texts), sentence_compositions=units[:1]))
+
+
 # -------------------------------------------------------------------- SwapLeftRightOnFlip
 @pytest.mark.parametrize('text, expected', [
     ('cross left of the hexagon', 'cross right of the hexagon'),

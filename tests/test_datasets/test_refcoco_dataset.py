@@ -99,3 +99,50 @@ def test_not_a_refs_pickle(toyworld, tmp_path):
         f.write(b'not a pickle')
     with pytest.raises(AnnotationError, match='not a refer-API refs pickle'):
         RefCOCODataset(data_root=root, **FILES)
+
+
+def test_compositions_per_ref_and_per_sentence(toyworld):
+    """MCRES fields: the refs' own compositions, per sentence and as the ref's union."""
+    refs = [r for r in _refs(toyworld) if r['split'] == 'train']
+    per_ref = RefCOCODataset(data_root=toyworld, **FILES)
+    per_sentence = RefCOCODataset(data_root=toyworld, per_sentence=True, **FILES)
+    k = 0
+    for i, ref in enumerate(refs):
+        expected = [[tuple(u) for u in s['compositions']] for s in ref['sentences']]
+        entry = per_ref.get_data_info(i)
+        assert entry['sentence_compositions'] == expected
+        assert entry['compositions'] == list(dict.fromkeys(u for e in expected for u in e))
+        assert entry['compositions'] == [tuple(u) for u in ref['compositions']]
+        for units in expected:
+            sentence = per_sentence.get_data_info(k)
+            assert sentence['compositions'] == units
+            assert sentence['sentence_compositions'] == [units]
+            k += 1
+    # the toy world's compositions are exactly what ConceptParser finds
+    parsed = RefCOCODataset(data_root=toyworld, compositions_from='parser', **FILES)
+    assert [parsed.get_data_info(i)['sentence_compositions'] for i in range(len(parsed))] == [
+        per_ref.get_data_info(i)['sentence_compositions'] for i in range(len(per_ref))]
+    none = RefCOCODataset(data_root=toyworld, compositions_from=None, **FILES)
+    assert 'compositions' not in none.get_data_info(0)
+    assert 'sentence_compositions' not in none.get_data_info(0)
+
+
+def test_compositions_without_the_field(toyworld, tmp_path):
+    root = _copy_refcoco(toyworld, tmp_path)
+    refs = _refs(toyworld)
+    for ref in refs:
+        for sentence in ref['sentences']:
+            del sentence['compositions']
+    refs[0]['sentences'][0]['sent'] = 'man in red shirt next to the woman'
+    with open(osp.join(root, 'refcoco', 'refs(unc).p'), 'wb') as f:
+        pickle.dump(refs, f)
+    split = refs[0]['split']
+    with pytest.raises(AnnotationError, match=r"ref \d+: a sentence has no 'compositions'"):
+        RefCOCODataset(data_root=root, split=split, compositions_from='refs', **FILES)
+    parsed = RefCOCODataset(data_root=root, split=split, per_sentence=True, **FILES)
+    assert ('man', 'next to', 'woman') in parsed.get_data_info(0)['compositions']
+    previous = RefCOCODataset(data_root=root, split=split, per_sentence=True,
+                              parser=dict(relation_subject='previous'), **FILES)
+    assert ('shirt', 'next to', 'woman') in previous.get_data_info(0)['compositions']
+    with pytest.raises(ValueError, match="compositions_from must be 'auto', 'refs'"):
+        RefCOCODataset(data_root=root, compositions_from='field', **FILES)

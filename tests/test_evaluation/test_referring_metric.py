@@ -114,7 +114,7 @@ def test_detection_samples_are_placeholders():
 
 def test_bad_input():
     with pytest.raises(ValueError, match="'prec@0.7' disagrees with iou_thr=0.5"):
-        ReferringMetric(metric=('prec@0.7', ))
+        ReferringMetric(metric=('prec@0.7', ), iou_thr=0.5)
     with pytest.raises(ValueError, match="unknown metric 'ciou'"):
         ReferringMetric(metric='ciou')
     two_gts = _sample([[0, 0, 2, 2], [3, 3, 5, 5]], [_mask(0, 0, 2, 2), _mask(3, 3, 5, 5)],
@@ -126,3 +126,52 @@ def test_bad_input():
     small.pred_instances.masks = torch.zeros(1, 5, 5, dtype=torch.bool)
     with pytest.raises(ValueError, match='differ in size'):
         ReferringMetric().process({}, [small.to_dict()])
+
+
+RES_METRICS = ('prec@0.5', 'prec@0.6', 'prec@0.7', 'prec@0.8', 'prec@0.9', 'oiou', 'miou')
+
+
+def _three_samples():
+    """A and B as above; C: top-1 box IoU 80 / 100 = 0.8, mask IoU 90 / 100 = 0.9."""
+    c = _sample([0, 0, 10, 10], _mask(0, 0, 10, 10), pred_boxes=[[0, 0, 10, 8]],
+                pred_masks=[_mask(0, 0, 10, 9)], scores=[0.7])
+    return _two_samples() + [c]
+
+
+def test_several_thresholds_on_box_and_mask():
+    """IoUs: box (0.5, 4/28, 0.8), mask (0.5, 4/28, 0.9); a threshold equal to the IoU hits."""
+    box = _evaluate(ReferringMetric(metric=RES_METRICS), _three_samples())
+    assert list(box) == [f'refer/{m}' for m in RES_METRICS]
+    expected = dict(zip(RES_METRICS[:5], (2 / 3, 1 / 3, 1 / 3, 1 / 3, 0)))
+    for name, value in expected.items():
+        assert box[f'refer/{name}'] == pytest.approx(100 * value), name
+    mask = _evaluate(ReferringMetric(metric=RES_METRICS, prec_on='mask'), _three_samples())
+    expected.update({'prec@0.9': 1 / 3})
+    for name, value in expected.items():
+        assert mask[f'refer/{name}'] == pytest.approx(100 * value), name
+    assert mask['refer/oiou'] == box['refer/oiou'] == pytest.approx(100 * 144 / 228)
+    explicit = ReferringMetric(metric=RES_METRICS, iou_thrs=(0.5, 0.6, 0.7, 0.8, 0.9))
+    assert _evaluate(explicit, _three_samples()) == box
+    # mask precision alone still needs masks, box precision does not
+    samples = _three_samples()
+    for s in samples:
+        del s.pred_instances.masks
+    assert _evaluate(ReferringMetric(metric=('prec@0.9', 'prec@0.5')), samples) == {
+        'refer/prec@0.9': 0.0, 'refer/prec@0.5': pytest.approx(200 / 3)}
+    with pytest.raises(KeyError, match="prec_on='mask'\\) needs pred_instances\\['masks'\\]"):
+        _evaluate(ReferringMetric(metric='prec@0.5', prec_on='mask'), samples)
+
+
+def test_threshold_arguments_bad_input():
+    with pytest.raises(ValueError, match=r"'prec@0.6' disagrees with iou_thrs=\[0.5, 0.7\]"):
+        ReferringMetric(metric=('prec@0.6', ), iou_thrs=(0.5, 0.7))
+    with pytest.raises(ValueError, match='not both'):
+        ReferringMetric(iou_thr=0.5, iou_thrs=(0.5, ))
+    with pytest.raises(ValueError, match=r"'prec@1.5': the threshold after 'prec@' must be"):
+        ReferringMetric(metric='prec@1.5')
+    with pytest.raises(ValueError, match=r"'prec@high': the threshold"):
+        ReferringMetric(metric='prec@high')
+    with pytest.raises(ValueError, match=r'IoU thresholds must be in \(0, 1\], got 0'):
+        ReferringMetric(iou_thrs=(0, 0.5))
+    with pytest.raises(ValueError, match="prec_on must be 'box' or 'mask'"):
+        ReferringMetric(prec_on='segm')

@@ -44,7 +44,8 @@ class SampleExpression(BaseTransform):
     Reads ``texts`` (list of str, from ``RefCOCODataset``) and writes ``text`` (str) and
     ``task='grounding'``. Training draws one expression uniformly at random each time the
     sample is read; test mode takes the first (``RefCOCODataset(per_sentence=True)`` holds
-    exactly one).
+    exactly one). When the sample has ``sentence_compositions`` (aligned with ``texts``),
+    ``compositions`` is set to the picked expression's units (MCRES, Xu et al., CVPR 2023).
 
     Args:
         test_mode (bool): Take the first expression instead of a random one.
@@ -62,6 +63,13 @@ class SampleExpression(BaseTransform):
                              f"{results.get('img_path', 'a sample')}")
         index = 0 if self.test_mode else np.random.randint(len(texts))
         results['text'] = texts[index]
+        per_text = results.get('sentence_compositions')
+        if per_text is not None:
+            if len(per_text) != len(texts):
+                raise ValueError(f"SampleExpression: 'sentence_compositions' has {len(per_text)} "
+                                 f"entries for {len(texts)} texts of "
+                                 f"{results.get('img_path', 'a sample')}")
+            results['compositions'] = per_text[index]
         results['task'] = 'grounding'
         return results
 

@@ -5,7 +5,10 @@ As reported by UNINEXT, "Universal Instance Perception as Object Discovery and R
 (Yan et al., CVPR 2023, https://arxiv.org/abs/2303.06674), after SeqTR (REC) and LAVT (RES):
 each sample has one referred object and is scored by its top-1 prediction.
 
-- ``prec@t``: share of samples whose top-1 box has IoU >= t with the ground-truth box.
+- ``prec@t``: share of samples whose top-1 prediction has IoU >= t with the ground truth.
+  REC papers (UNINEXT, SeqTR, MDETR) report box IoU at t = 0.5 ("Acc@0.5");
+  RES papers (LAVT, CRIS, and MCRES, Xu et al., CVPR 2023, after them) report mask IoU
+  at t = 0.5, 0.6, 0.7, 0.8, 0.9. ``prec_on`` chooses the box or the mask.
 - ``oiou``: overall IoU, sum of mask intersections over sum of mask unions on the split.
 - ``miou``: mean of the per-sample mask IoUs.
 
@@ -24,7 +27,7 @@ from mmvl.registry import METRICS
 
 @METRICS.register_module()
 class ReferringMetric(BaseMetric):
-    """Prec@t of the top-1 box, and overall / mean mask IoU of the top-1 mask (UNINEXT).
+    """Prec@t of the top-1 box or mask, overall / mean mask IoU of the top-1 mask (UNINEXT).
 
     Each data sample must carry ``pred_instances`` (``bboxes`` (N, 4) xyxy and ``scores``
     (N,) in original-image pixels, plus ``masks`` (N, H, W) at the original size for the
@@ -34,14 +37,20 @@ class ReferringMetric(BaseMetric):
     ``MultiDatasetsEvaluator`` beside a detection metric (which hands each metric its own
     slice); meeting one in ``compute_metrics`` is an error.
 
-    Result keys (prefix ``refer``): ``prec@{iou_thr}`` (e.g. ``prec@0.5``), ``oiou``,
-    ``miou``, as requested.
+    Result keys (prefix ``refer``): ``prec@{t}`` per requested threshold t (written
+    ``f'{t:g}'``: ``prec@0.5``, in the order requested), then ``oiou``, ``miou``, as
+    requested. The same keys serve ``prec_on='mask'`` (RES Prec@X).
 
     Args:
-        metric (str | Sequence[str]): Any of ``'prec@<iou_thr>'``, ``'oiou'``, ``'miou'``.
-            Defaults to ``('prec@0.5', 'oiou', 'miou')``.
-        iou_thr (float): Box IoU at or above which the top-1 box is correct; the ``prec@``
-            name must state the same value. Defaults to 0.5.
+        metric (str | Sequence[str]): Any of ``'prec@<t>'`` (t in (0, 1], several allowed,
+            e.g. ``('prec@0.5', 'prec@0.6', 'prec@0.7', 'prec@0.8', 'prec@0.9', 'oiou',
+            'miou')``), ``'oiou'``, ``'miou'``. Defaults to ``('prec@0.5', 'oiou', 'miou')``.
+        iou_thr (float, optional): The one threshold ``prec@`` names may state (the
+            former single-threshold argument). Defaults to None.
+        iou_thrs (Sequence[float], optional): The thresholds ``prec@`` names may state;
+            None (with ``iou_thr`` None) accepts any t in (0, 1]. Defaults to None.
+        prec_on (str): ``'box'`` (REC, top-1 box IoU) or ``'mask'`` (RES, top-1 mask IoU,
+            needs masks). Defaults to ``'box'``.
         collect_device (str): ``'cpu'`` or ``'gpu'``, for collecting results across ranks.
             Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the result keys; None uses ``'refer'``.
@@ -52,26 +61,45 @@ class ReferringMetric(BaseMetric):
 
     def __init__(self,
                  metric: Union[str, Sequence[str]] = ('prec@0.5', 'oiou', 'miou'),
-                 iou_thr: float = 0.5,
+                 iou_thr: Optional[float] = None,
+                 iou_thrs: Optional[Sequence[float]] = None,
+                 prec_on: str = 'box',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
-        if not 0.0 < iou_thr <= 1.0:
-            raise ValueError(f'iou_thr must be in (0, 1], got {iou_thr}')
-        self.iou_thr = float(iou_thr)
-        self.prec_key = f'prec@{self.iou_thr:g}'
+        if iou_thr is not None and iou_thrs is not None:
+            raise ValueError(f'give iou_thr ({iou_thr}) or iou_thrs ({iou_thrs}), not both')
+        if prec_on not in ('box', 'mask'):
+            raise ValueError(f"prec_on must be 'box' or 'mask', got {prec_on!r}")
+        allowed = None
+        if iou_thr is not None or iou_thrs is not None:
+            allowed = [iou_thr] if iou_thr is not None else list(iou_thrs)
+            for t in allowed:
+                if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t <= 1:
+                    raise ValueError(f'IoU thresholds must be in (0, 1], got {t!r}')
+            allowed = [float(t) for t in allowed]
         metrics = [metric] if isinstance(metric, str) else list(metric)
-        for m in metrics:
-            if m.startswith('prec@') and m != self.prec_key:
-                raise ValueError(f'metric {m!r} disagrees with iou_thr={iou_thr}; use '
-                                 f'{self.prec_key!r} or set iou_thr to its threshold')
-            if m not in (self.prec_key, 'oiou', 'miou'):
-                raise ValueError(f"unknown metric {m!r}; choose from "
-                                 f"{(self.prec_key, 'oiou', 'miou')}")
         if not metrics:
             raise ValueError('metric must name at least one metric')
-        self.metrics: List[str] = list(dict.fromkeys(metrics))
-        self.with_mask = 'oiou' in self.metrics or 'miou' in self.metrics
+        self.iou_thrs: List[float] = []
+        for m in metrics:
+            if isinstance(m, str) and m.startswith('prec@'):
+                t = _threshold(m)
+                if allowed is not None and t not in allowed:
+                    given = (f'iou_thr={iou_thr}' if iou_thr is not None else
+                             f'iou_thrs={list(iou_thrs)}')
+                    raise ValueError(f'metric {m!r} disagrees with {given}; name one of '
+                                     f"{[f'prec@{a:g}' for a in allowed]} or change {given}")
+                if t not in self.iou_thrs:
+                    self.iou_thrs.append(t)
+            elif m not in ('oiou', 'miou'):
+                raise ValueError(f"unknown metric {m!r}; choose from 'prec@<t>' (t in (0, 1]), "
+                                 "'oiou', 'miou'")
+        self.prec_on = prec_on
+        self.prec_keys: List[str] = [f'prec@{t:g}' for t in self.iou_thrs]
+        self.metrics: List[str] = self.prec_keys + [m for m in ('oiou', 'miou') if m in metrics]
+        self.with_mask = ('oiou' in self.metrics or 'miou' in self.metrics
+                          or (prec_on == 'mask' and bool(self.iou_thrs)))
 
     def process(self, data_batch: object, data_samples: Sequence[dict]) -> None:
         """Store the box IoU, mask intersection and union of each sample's top-1 prediction.
@@ -100,10 +128,10 @@ class ReferringMetric(BaseMetric):
         scores = _numpy(pred['scores']).reshape(-1)
         top = int(scores.argmax()) if scores.size else None
         result = dict(box_iou=0.0)
-        if self.prec_key in self.metrics and top is not None:
+        if self.iou_thrs and self.prec_on == 'box' and top is not None:
             if pred.get('bboxes') is None:
-                raise KeyError(f"metric {self.prec_key!r} needs pred_instances['bboxes'] "
-                               f'({where})')
+                raise KeyError(f"metric {self.prec_keys[0]!r} needs pred_instances['bboxes'] "
+                               f"({where}); use prec_on='mask' for mask precision")
             result['box_iou'] = _box_iou(_boxes(pred['bboxes'])[top], gt_boxes[0])
         if not self.with_mask:
             return result
@@ -115,8 +143,9 @@ class ReferringMetric(BaseMetric):
             result.update(inter=0.0, union=float(gt_mask.sum()))
             return result
         if pred.get('masks') is None:
-            raise KeyError(f"metric 'oiou'/'miou' needs pred_instances['masks'] ({where}); "
-                           "the model predicted none: request only 'prec@...'")
+            raise KeyError(f"computing {self.metrics} (prec_on={self.prec_on!r}) needs "
+                           f"pred_instances['masks'] ({where}); the model predicted none: "
+                           "request only box 'prec@...'")
         pred_mask = _masks(pred['masks'])[top]
         if pred_mask.shape != gt_mask.shape:
             raise ValueError(f'predicted mask {pred_mask.shape} and gt mask {gt_mask.shape} '
@@ -134,13 +163,15 @@ class ReferringMetric(BaseMetric):
         if not results:
             raise ValueError('ReferringMetric got no samples')
         out = {}
-        if self.prec_key in self.metrics:
-            hits = [r['box_iou'] >= self.iou_thr for r in results]
-            out[self.prec_key] = 100.0 * float(np.mean(hits))
         if self.with_mask:
             inter = np.array([r['inter'] for r in results])
             union = np.array([r['union'] for r in results])
             per_sample = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        ious = per_sample if self.prec_on == 'mask' and self.iou_thrs else np.array(
+            [r['box_iou'] for r in results])
+        for t, key in zip(self.iou_thrs, self.prec_keys):
+            out[key] = 100.0 * float(np.mean(ious >= t))
+        if self.with_mask:
             if 'oiou' in self.metrics:
                 out['oiou'] = 100.0 * float(inter.sum() / max(union.sum(), 1e-12))
             if 'miou' in self.metrics:
@@ -148,7 +179,19 @@ class ReferringMetric(BaseMetric):
         MMLogger.get_current_instance().info(
             f'referring ({len(results)} samples): ' +
             ', '.join(f'{k}={v:.2f}' for k, v in out.items()))
-        return {k: out[k] for k in (self.prec_key, 'oiou', 'miou') if k in out}
+        return {k: out[k] for k in self.metrics}
+
+
+def _threshold(name: str) -> float:
+    """The IoU threshold t of a ``'prec@<t>'`` metric name, checked to be in (0, 1]."""
+    try:
+        t = float(name[len('prec@'):])
+    except ValueError:
+        t = float('nan')
+    if not 0.0 < t <= 1.0:
+        raise ValueError(f"metric {name!r}: the threshold after 'prec@' must be a number in "
+                         '(0, 1]')
+    return t
 
 
 def _as_dict(instances) -> dict:
