@@ -9,4 +9,5 @@ from .detectors import *  # noqa: F401,F403
 from .language_models import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .segmentors import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403

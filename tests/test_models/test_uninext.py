@@ -232,13 +232,12 @@ def test_iou_branch_target_is_detached(uninext):
     data = joint_batch(uninext)
     losses = uninext.loss(data['inputs'], data['data_samples'])
     (losses['loss_box_iou'] + losses['d0.loss_box_iou']).backward(retain_graph=True)
-    assert all(p.grad is None or not p.grad.any()
-               for p in uninext.bbox_head.reg_branches.parameters())
+    decoder_box_branches = uninext.bbox_head.reg_branches[:-1]  # [-1]: encoder proposals
+    assert all(p.grad is None or not p.grad.any() for p in decoder_box_branches.parameters())
     assert any(p.grad is not None and p.grad.any()
                for p in uninext.bbox_head.box_iou_branches.parameters())
     (losses['loss_bbox']).backward()  # the box loss does reach them
-    assert any(p.grad is not None and p.grad.any()
-               for p in uninext.bbox_head.reg_branches.parameters())
+    assert any(p.grad is not None and p.grad.any() for p in decoder_box_branches.parameters())
     uninext.zero_grad()
 
 
@@ -322,3 +321,89 @@ def test_uninext_model_has_the_authors_structure(uninext):
     assert uninext.neck.convs[0].conv.bias is not None  # input projections keep their bias
     assert uninext.positional_encoding.temperature == 10000
     assert uninext.positional_encoding.offset == -0.5
+
+
+def test_nms_runs_over_queries_by_best_class_and_survivors_keep_every_class():
+    """UNINEXT's inference: NMS once per query (best score, best class as its group)."""
+    from mmvl.models.utils import select_detections
+    boxes = torch.tensor([[0., 0, 10, 10], [0, 0, 10, 10.5], [0, 0, 10, 10.2]])
+    scores = torch.tensor([[0.9, 0.5], [0.3, 0.8], [0.85, 0.1]])
+    nms = dict(type='nms', iou_threshold=0.7)
+    kept, labels, queries = select_detections(scores, boxes, max_per_img=10, nms_cfg=nms)
+    # query 2 (best class 0) is suppressed by query 0; query 1's best class is 1, so it
+    # survives, and both survivors keep both class scores
+    assert sorted(zip(queries.tolist(), labels.tolist())) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert kept.tolist() == sorted(kept.tolist(), reverse=True)
+    kept, labels, queries = select_detections(scores, boxes, max_per_img=2, nms_cfg=nms)
+    assert list(zip(queries.tolist(), labels.tolist())) == [(0, 0), (1, 1)]  # top-k after
+
+
+@pytest.mark.parametrize('detach', [False, True])
+def test_decoder_losses_train_the_selected_proposals_unless_detached(detach):
+    """The authors keep the gradient from decoder layer 0 into the encoder proposals."""
+    init_default_scope('mmvl')
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_uninext_cfg())
+    model.detach_proposals = detach
+    model.init_weights()
+    data = joint_batch(model)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    losses['d0.loss_bbox'].backward()
+    proposal_branch = model.bbox_head.reg_branches[-1]
+    reached = any(p.grad is not None and p.grad.any() for p in proposal_branch.parameters())
+    assert reached != detach
+
+
+def test_encoder_proposals_are_scored_at_every_position_or_only_the_selected(uninext):
+    data = joint_batch(uninext)
+    seen = {}
+    head = uninext.bbox_head
+    original = head.loss_by_feat_single
+
+    def spy(cls_scores, *args, **kwargs):
+        seen['num'] = cls_scores.size(1)
+        return original(cls_scores, *args, **kwargs)
+
+    head.loss_by_feat_single = spy
+    try:
+        uninext.loss(data['inputs'], data['data_samples'])
+        num_all = seen['num']
+        uninext.encoder_loss_on = 'topk'
+        uninext.loss(data['inputs'], data['data_samples'])
+        num_topk = seen['num']
+    finally:
+        uninext.encoder_loss_on = 'all'
+        del head.loss_by_feat_single
+    assert num_topk == uninext.num_queries and num_all > num_topk
+
+
+def test_denoising_content_is_pooled_before_fusion(uninext):
+    """The authors pool BERT's output for the FeatureResizer, not the fused text."""
+    data = joint_batch(uninext)
+    captured = {}
+    generator = uninext.dn_query_generator
+    original = type(generator).__call__
+
+    def spy(self, samples):
+        captured['prompts'] = torch.stack([s.prompt_embedding for s in samples])
+        return original(self, samples)
+
+    type(generator).__call__ = spy
+    uninext.language_model.eval()  # no dropout: both encodings must agree
+    try:
+        uninext.loss(data['inputs'], data['data_samples'])
+    finally:
+        type(generator).__call__ = original
+    with torch.no_grad():
+        prompts = uninext.encode_prompts(data['data_samples'])
+    uninext.language_model.train()
+    expected = masked_mean(prompts['feats'], prompts['mask'])
+    assert torch.allclose(captured['prompts'].detach(), expected, atol=1e-5)
+
+
+def test_text_width_mismatch_is_one_clear_error():
+    init_default_scope('mmvl')
+    cfg = tiny_uninext_cfg()
+    cfg.bbox_head.text_dims = 768
+    with pytest.raises(ValueError, match='bbox_head.text_dims=768 but the text encoder'):
+        MODELS.build(cfg)

@@ -64,7 +64,8 @@ class UNINEXTHead(SWORDHead):
             ``cls_assignment`` is ``'shared'`` (UNINEXT trains every branch on the
             one-to-many assignment).
 
-    ``test_cfg`` adds ``max_per_img_grounding`` (1) to :class:`SWORDHead`'s keys.
+    ``test_cfg`` adds ``max_per_img_<task>`` (e.g. ``max_per_img_grounding=1``: REC and RES
+    keep their top 1) to :class:`SWORDHead`'s keys; a task without one keeps ``max_per_img``.
     """
 
     def __init__(self, *args, text_dims: int = 768, **kwargs) -> None:
@@ -198,8 +199,8 @@ class UNINEXTHead(SWORDHead):
         last = all_cls.size(0) - 1
         results = []
         for i, sample in enumerate(batch_data_samples):
-            grounding = sample.metainfo.get('task') == 'grounding'
-            max_per_img = self.test_cfg.get('max_per_img_grounding', 1) if grounding else None
+            # per-task budget, e.g. max_per_img_grounding=1; else max_per_img
+            max_per_img = self.test_cfg.get(f"max_per_img_{sample.metainfo.get('task')}")
             results.append(self._predict_single(
                 self.entity_logits(all_cls[last, i], entity_maps[i]), all_coords[last, i],
                 box_ious[last, i], mask_ious[last, i] if mask_ious is not None else None,

@@ -3,8 +3,8 @@
 
 UNINEXT ("Universal Instance Perception as Object Discovery and Retrieval", Yan et al., CVPR
 2023) ranks its detections by ``sqrt(class probability x predicted IoU)`` and, because its
-decoder is trained with one-to-many assignment, runs a class-aware NMS (IoU 0.7) before the
-top-k. SWORD ("Exploring Transformers for Open-world Instance Segmentation", Wu et al., ICCV
+decoder is trained with one-to-many assignment, runs a class-aware NMS (IoU 0.7) over the
+queries before the top-k over (query, class) pairs. SWORD ("Exploring Transformers for Open-world Instance Segmentation", Wu et al., ICCV
 2023) adds box- and mask-IoU heads for the same purpose. Kept apart from the heads so that
 the rule can be tested alone.
 """
@@ -42,14 +42,18 @@ def select_detections(scores: Tensor,
                       max_per_img: int = 100,
                       nms_cfg: Optional[dict] = None,
                       score_thr: float = 0.0) -> Tuple[Tensor, Tensor, Tensor]:
-    """Top-k over (query, class) pairs, after a class-aware NMS when ``nms_cfg`` is given.
+    """Top-k over (query, class) pairs, after UNINEXT's class-aware NMS over queries.
+
+    The NMS runs once per query (UNINEXT's ``uninext_img.py`` inference): each query enters
+    with its best score and its best class as the NMS group, and a query that survives keeps
+    all its class scores for the top-k. With one class this is plain NMS over the queries.
 
     Args:
         scores (Tensor): (N, C) scores of N queries.
         bboxes (Tensor): (N, 4) boxes (x1, y1, x2, y2) of the queries.
         max_per_img (int): At most this many detections.
         nms_cfg (dict, optional): mmcv ``batched_nms`` config, e.g.
-            ``dict(type='nms', iou_threshold=0.7)``; None keeps all pairs.
+            ``dict(type='nms', iou_threshold=0.7)``; None keeps every query.
         score_thr (float): Pairs scoring at or below this are dropped.
 
     Returns:
@@ -57,13 +61,14 @@ def select_detections(scores: Tensor,
         by decreasing score.
     """
     num_classes = scores.size(1)
-    flat = scores.reshape(-1)
+    queries = torch.arange(scores.size(0), device=scores.device)
+    if nms_cfg is not None and scores.numel() > 0:
+        best_scores, best_labels = scores.max(dim=1)
+        _, queries = batched_nms(bboxes, best_scores.contiguous(), best_labels, nms_cfg)
+    flat = scores[queries].reshape(-1)
     keep = (flat > score_thr).nonzero(as_tuple=True)[0]
     flat_scores = flat[keep]
-    query_idx = torch.div(keep, num_classes, rounding_mode='floor')
-    labels = keep % num_classes
-    if nms_cfg is not None and flat_scores.numel() > 0:
-        _, kept = batched_nms(bboxes[query_idx], flat_scores.contiguous(), labels, nms_cfg)
-        flat_scores, query_idx, labels = flat_scores[kept], query_idx[kept], labels[kept]
     order = flat_scores.argsort(descending=True)[:max_per_img]
-    return flat_scores[order], labels[order], query_idx[order]
+    keep = keep[order]
+    return flat_scores[order], keep % num_classes, queries[torch.div(
+        keep, num_classes, rounding_mode='floor')]

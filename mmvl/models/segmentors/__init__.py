@@ -1,0 +1,4 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+from .lavt import LAVT, LanguageGate, LAVTDecoder, PixelWordAttention
+
+__all__ = ['LAVT', 'LanguageGate', 'LAVTDecoder', 'PixelWordAttention']
