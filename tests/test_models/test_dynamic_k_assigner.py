@@ -224,3 +224,43 @@ def test_max_overlaps_are_ious_with_assigned_gt():
     assert (result.max_overlaps[~assigned] == 0).all()
     assert torch.equal(result.labels[assigned], gts.labels[gt_idx])
     assert (result.labels[~assigned] == -1).all()
+
+
+def test_conflict_rule_all_gives_a_query_to_the_cheapest_gt_even_if_it_did_not_claim_it():
+    # q0 is claimed by GTs 0 and 1 (their k-lowest), but GT 2 (k = 1) claims q1, its own
+    # cheapest, while q0 is cheaper for GT 2 than for GTs 0 and 1 in absolute terms.
+    cost = torch.tensor([[1.0, 2.0, 0.5],
+                         [9.0, 9.0, 0.1]])
+    claims = torch.tensor([[True, True, False], [False, False, True]])
+    all_rule = DynamicKAssigner.resolve_conflicts(cost, claims, 'all')
+    claimants = DynamicKAssigner.resolve_conflicts(cost, claims, 'claimants')
+    assert all_rule.tolist() == [[False, False, True], [False, False, True]]  # SimOTA's argmin
+    assert claimants.tolist() == [[True, False, False], [False, False, True]]
+
+
+def test_dynamic_k_over_all_queries_is_the_authors_variant():
+    # the case of test_dynamic_k_counts_candidate_ious_only: over all queries k = 2
+    args = dict(
+        pred_bboxes=[[0, 0, 100, 100], [0, 0, 100, 50], [55, 0, 155, 100], [-55, 0, 45, 100]],
+        logits=[[0.0]] * 4,
+        gt_bboxes=[[0, 0, 100, 100]],
+        gt_labels=[0])
+    assert _assign(**args).gt_inds.tolist() == [1, 0, 0, 0]
+    assert _assign(k_over='all', **args).gt_inds.tolist() == [1, 1, 0, 0]
+
+
+def test_dynamic_k_sums_at_most_topk_iou_ious():
+    # 12 candidates that all equal the GT (IoU 1): k = min(topk_iou, 12) = 10, then 3 with
+    # topk_iou=3
+    boxes = [[0, 0, 100, 100]] * 12
+    args = dict(pred_bboxes=boxes, logits=[[0.0]] * 12, gt_bboxes=[[0, 0, 100, 100]],
+                gt_labels=[0])
+    assert int((_assign(**args).gt_inds > 0).sum()) == 10
+    assert int((_assign(topk_iou=3, **args).gt_inds > 0).sum()) == 3
+
+
+def test_bad_rules_are_clear_errors():
+    with pytest.raises(ValueError, match='conflict_rule'):
+        DynamicKAssigner(conflict_rule='first')
+    with pytest.raises(ValueError, match='k_over'):
+        DynamicKAssigner(k_over='some')

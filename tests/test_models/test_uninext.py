@@ -59,7 +59,7 @@ def joint_batch(model, training=True, expression='the red circle left of the sta
 # ----------------------------------------------------------------- prompts
 def test_category_caption_and_token_maps(uninext):
     caption, spans = category_caption(['cat', 'hot dog', 'star'])
-    assert caption == 'cat. hot dog. star. '
+    assert caption == 'cat. hot dog. star'
     tokenized = uninext.language_model.tokenize([caption])
     ids = tokenized['input_ids'][0].tolist()
     token_map = entity_token_map(tokenized, spans, len(ids))

@@ -54,8 +54,11 @@ augment = dict(
                  keep_ratio=True, resize_type='mmdet.Resize'),
             dict(
                 type='GroundingSafeRandomCrop',
+                # an empty detection crop is redrawn (the dataset resamples on None), as the
+                # authors' mapper does; boxes follow the cropped masks
                 crop=dict(type='mmdet.RandomCrop', crop_type='absolute_range',
-                          crop_size=(384, 600), allow_negative_crop=True)),
+                          crop_size=(384, 600), allow_negative_crop=False,
+                          recompute_bbox=True)),
             dict(type='RandomChoiceResize', scales=multi_scales, keep_ratio=True,
                  resize_type='mmdet.Resize'),
         ],

@@ -99,7 +99,9 @@ model = dict(
         # decoder layers: SimOTA-style dynamic k (class 1, GIoU 3, centre radius 2.5/32)
         reg_assigner=dict(
             type='DynamicKAssigner', cls_weight=1.0, iou_weight=3.0, center_radius=2.5 / 32,
-            topk_iou=10)),
+            topk_iou=10,
+            conflict_rule='all',  # SimOTA's and the authors'
+            k_over='candidates')),  # SimOTA's; the authors' code sums over all queries
     test_cfg=dict(
         max_per_img=100,  # detection / instance segmentation
         max_per_img_grounding=1,  # REC / RES

@@ -67,6 +67,15 @@ class MaskFeatureFusion(BaseModule):
                 ConvModule(in_channels, mid_channels, 1, act_cfg=dict(type='ReLU')),
                 nn.Conv2d(mid_channels, out_channels, 1))
 
+    def init_weights(self) -> None:
+        """The authors' init for their structure: Kaiming-uniform (a=1) convs, zero biases."""
+        super().init_weights()
+        if self.style == 'uninext':
+            for module in self.modules():
+                if isinstance(module, nn.Conv2d):
+                    nn.init.kaiming_uniform_(module.weight, a=1)
+                    nn.init.zeros_(module.bias)
+
     def forward(self, feats: Sequence[Tensor]) -> Tensor:
         """Fuse ``feats`` (finest first, each (B, C, H_l, W_l)) into (B, out, H_0, W_0)."""
         if len(feats) < self.num_levels:
@@ -156,8 +165,12 @@ class DynamicMaskHead(BaseModule):
     def init_weights(self) -> None:
         super().init_weights()
         for controller in self.controllers:
-            nn.init.xavier_uniform_(controller.layers[-1].weight)
-            nn.init.zeros_(controller.layers[-1].bias)
+            # the shared controller is the authors' (every layer Xavier, zero biases); the
+            # per-layer ones keep mmvl's first init (the last layer only)
+            layers = controller.layers if self.share_controller else controller.layers[-1:]
+            for layer in layers:
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
 
     def pixel_embedding(self, feats: Sequence[Tensor]) -> Tensor:
         """The shared (B, channels, H/feat_stride, W/feat_stride) pixel embedding."""

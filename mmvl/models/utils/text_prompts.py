@@ -2,7 +2,7 @@
 """Prompts for UNINEXT's retrieval: category-name captions and their token maps.
 
 UNINEXT ("Universal Instance Perception as Object Discovery and Retrieval", Yan et al.,
-CVPR 2023, Sec. 3.1) turns category names into one GLIP-style caption, ``"cat. dog. "``, and
+CVPR 2023, Sec. 3.1) turns category names into one GLIP-style caption, ``"cat. dog"``, and
 retrieves an object by the tokens of its name: ``positive_map[i, t]`` is True when token t
 belongs to entity i. A language expression is one entity whose tokens are mean-pooled into
 a single prompt vector, so after pooling its map is the first token slot alone.
@@ -19,16 +19,19 @@ Span = Tuple[int, int]
 
 
 def category_caption(names: Sequence[str]) -> Tuple[str, List[List[Span]]]:
-    """Join category names into a caption and give each name's character span.
+    """Join category names with ``". "`` (no trailing separator, as the authors' data
+    mapper builds it) and give each name's character span.
 
     >>> category_caption(['cat', 'hot dog'])
-    ('cat. hot dog. ', [[(0, 3)], [(5, 12)]])
+    ('cat. hot dog', [[(0, 3)], [(5, 12)]])
     """
     caption, spans = '', []
     for name in names:
         name = name.replace('_', ' ').strip()
+        if caption:
+            caption += CATEGORY_SEPARATOR
         spans.append([(len(caption), len(caption) + len(name))])
-        caption += name + CATEGORY_SEPARATOR
+        caption += name
     return caption, spans
 
 

@@ -72,6 +72,13 @@ class DynamicKAssigner(BaseAssigner):
         gamma (float): Gamma of the focal cost. Defaults to 2.0.
         eps (float): Epsilon inside the logarithms of the focal cost, as in
             the authors' code. Defaults to 1e-8.
+        conflict_rule (str): Who keeps a query that several GTs claimed:
+            ``'all'``, the GT of lowest cost over all GTs (SimOTA in YOLOX, and
+            UNINEXT's code), or ``'claimants'``, the cheapest GT among those
+            that claimed it. Defaults to ``'all'``.
+        k_over (str): Which queries' IoUs are summed for a GT's k:
+            ``'candidates'`` (SimOTA) or ``'all'`` queries (UNINEXT's code).
+            Defaults to ``'candidates'``.
     """
 
     def __init__(self,
@@ -83,9 +90,17 @@ class DynamicKAssigner(BaseAssigner):
                  non_candidate_cost: float = 1e4,
                  alpha: float = 0.25,
                  gamma: float = 2.0,
-                 eps: float = 1e-8) -> None:
+                 eps: float = 1e-8,
+                 conflict_rule: str = 'all',
+                 k_over: str = 'candidates') -> None:
         if topk_iou < 1:
             raise ValueError(f'topk_iou must be >= 1, got {topk_iou}')
+        if conflict_rule not in ('all', 'claimants'):
+            raise ValueError(f"conflict_rule must be 'all' or 'claimants', got {conflict_rule!r}")
+        if k_over not in ('candidates', 'all'):
+            raise ValueError(f"k_over must be 'candidates' or 'all', got {k_over!r}")
+        self.conflict_rule = conflict_rule
+        self.k_over = k_over
         self.center_radius = center_radius
         self.topk_iou = topk_iou
         self.not_center_cost = not_center_cost
@@ -236,7 +251,7 @@ class DynamicKAssigner(BaseAssigner):
         Returns:
             Tensor: ``max(1, floor(sum of top IoUs))`` per GT, (num_gts,).
         """
-        candidate_ious = ious[candidate]
+        candidate_ious = ious[candidate] if self.k_over == 'candidates' else ious
         num_gts = ious.size(1)
         topk = min(self.topk_iou, candidate_ious.size(0))
         if topk == 0:
@@ -267,16 +282,18 @@ class DynamicKAssigner(BaseAssigner):
         #   that is not the sole query of another GT, one GT at a time, so no
         #   fix empties another GT; if there are more GTs than queries, the
         #   GTs that cannot get one stay unmatched.
-        # - A multiply-claimed query goes to the cheapest GT among those that
-        #   claimed it (the authors take the argmin over all GTs).
+        # - A multiply-claimed query goes to the GT of lowest cost over all
+        #   GTs, as SimOTA and the authors do (``conflict_rule='all'``), or to
+        #   the cheapest GT among those that claimed it (``'claimants'``).
         # - Dynamic k sums the top IoUs over the candidate queries, as SimOTA
-        #   does (the authors sum over all queries); k = 1 without candidates.
+        #   does (``k_over='candidates'``; k = 1 without candidates), or over
+        #   all queries, as the authors' code does (``k_over='all'``).
         # - Boxes are xyxy pixels and the centre radius is scaled by (w, h);
         #   the authors use normalised cxcywh boxes. IoU and GIoU do not
         #   change under this per-axis scaling, so the costs are the same.
         dynamic_ks = self.get_dynamic_ks(ious, candidate)
         matching = self.select_topk(cost, dynamic_ks)
-        matching = self.resolve_conflicts(cost, matching)
+        matching = self.resolve_conflicts(cost, matching, self.conflict_rule)
         return self.match_empty_gts(cost, matching)
 
     @staticmethod
@@ -298,12 +315,14 @@ class DynamicKAssigner(BaseAssigner):
         return ranks < dynamic_ks.clamp(max=num_preds)[None, :]
 
     @staticmethod
-    def resolve_conflicts(cost: Tensor, matching: Tensor) -> Tensor:
-        """Keep a multiply-claimed query only for its cheapest claiming GT.
+    def resolve_conflicts(cost: Tensor, matching: Tensor, rule: str = 'all') -> Tensor:
+        """Keep a multiply-claimed query for one GT only.
 
         Args:
             cost (Tensor): Cost matrix (num_queries, num_gts).
             matching (Tensor): Boolean claim matrix (num_queries, num_gts).
+            rule (str): ``'all'``: the GT of lowest cost over all GTs (SimOTA);
+                ``'claimants'``: the cheapest of the GTs that claimed it.
 
         Returns:
             Tensor: Matching with at most one True per row.
@@ -311,7 +330,7 @@ class DynamicKAssigner(BaseAssigner):
         multiple = matching.sum(dim=1) > 1
         if not multiple.any():
             return matching
-        best_gt = cost.masked_fill(~matching, INF).argmin(dim=1)
+        best_gt = (cost if rule == 'all' else cost.masked_fill(~matching, INF)).argmin(dim=1)
         matching = matching.clone()
         matching[multiple] = False
         matching[multiple, best_gt[multiple]] = True
