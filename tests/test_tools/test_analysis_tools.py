@@ -309,5 +309,11 @@ def test_seed_sweep_tabulates_the_last_validation_of_each_seed(tmp_path):
     assert results[name] == {0: {'m/AR': 0.4}, 1: {'m/AR': 0.6}}  # seed 2 never ran
     table = sweep.table(results, ['m/AR'], 100.0)
     assert '50.0 ± 14.1 (40.0, 60.0)' in table and '| 0,1 |' in table
+    # metrics already in percent are not scaled; clashing last parts keep the full key
+    mixed = {'a': {0: {'det/coco/bbox_mAP': 0.25, 'ref/refer/oiou': 61.0, 'coco/bbox_mAP': 0.5}}}
+    table = sweep.table(mixed, ['det/coco/bbox_mAP', 'ref/refer/oiou', 'coco/bbox_mAP'], 100.0,
+                        percent_keys=['refer/'])
+    assert '| det/coco/bbox_mAP | oiou | coco/bbox_mAP |' in table
+    assert '| a | 0 | 25.0 | 61.0 | 50.0 |' in table
     with pytest.raises(FileNotFoundError, match='missing.py'):
         sweep.main([str(tmp_path / 'missing.py'), '--dry-run'])

@@ -45,6 +45,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='key=value overrides passed to every training run')
     parser.add_argument('--scale', type=float, default=100.0,
                         help='multiply metrics by this in the table (default: percent)')
+    parser.add_argument('--percent-keys', nargs='*', default=['refer/'],
+                        help='metrics whose key contains one of these are already in percent '
+                        'and are not scaled (default: mmvl ReferringMetric\'s refer/)')
     parser.add_argument('--out', default=None, help='also write the results as json here')
     parser.add_argument('--dry-run', action='store_true',
                         help='only tabulate runs that already finished')
@@ -104,16 +107,22 @@ def mean_std(values: Sequence[float]) -> str:
 
 
 def table(results: Dict[str, Dict[int, Dict[str, float]]], metrics: Sequence[str],
-          scale: float) -> str:
-    """A markdown table: one row per config, mean ± std (per-seed values) per metric."""
-    short = [m.split('/')[-1] for m in metrics]
+          scale: float, percent_keys: Sequence[str] = ()) -> str:
+    """A markdown table: one row per config, mean ± std (per-seed values) per metric.
+
+    Metrics whose key contains one of ``percent_keys`` are not multiplied by ``scale``. A
+    column is headed by the key's last part unless two metrics share it.
+    """
+    last = [m.split('/')[-1] for m in metrics]
+    short = [name if last.count(name) == 1 else metric for name, metric in zip(last, metrics)]
     lines = ['| config | seeds | ' + ' | '.join(short) + ' |',
              '|---|---|' + '---|' * len(metrics)]
     for name, by_seed in results.items():
         seeds = sorted(by_seed)
         cells = []
         for metric in metrics:
-            values = [by_seed[s][metric] * scale for s in seeds if metric in by_seed[s]]
+            factor = 1.0 if any(key in metric for key in percent_keys) else scale
+            values = [by_seed[s][metric] * factor for s in seeds if metric in by_seed[s]]
             if not values:
                 cells.append('n/a')
             elif len(values) == 1:
@@ -146,7 +155,7 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[int, Dict[str, 
                 results[config_name(config)][seed] = metrics
     metrics = args.metrics or sorted(
         {k for by_seed in results.values() for m in by_seed.values() for k in m})
-    print(table(results, metrics, args.scale))
+    print(table(results, metrics, args.scale, args.percent_keys))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(results, f, indent=2)
