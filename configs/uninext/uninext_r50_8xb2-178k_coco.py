@@ -1,7 +1,7 @@
 # UNINEXT single-task detection and instance segmentation (the official
 # single_task_det config): COCO 2017 only, 8 GPUs x 2 images, 177,600 iterations (24 epochs)
-# with a 10x drop at 148,000 (20 epochs). The other settings are the joint config's; the
-# single-task base learning rate was not read from the authors' file (2e-4 kept).
+# with a 10x drop at 148,000 (20 epochs), from ImageNet R50 (no stage-1 weights); the rest,
+# the learning rate included, inherits image_joint_r50 as the authors' file does.
 _base_ = ['./uninext_r50_16xb2-92k_coco-refcoco-mixed.py']
 max_iters = 177600
 train_cfg = dict(max_iters=max_iters)

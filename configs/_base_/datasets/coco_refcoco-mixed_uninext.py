@@ -134,15 +134,18 @@ coco_val = dict(
     test_mode=True,
     pipeline=det_test_pipeline,
     backend_args=backend_args)
-# RefCOCO (unc) val, every expression scored once; use split='testA' / 'testB' for the tests
-refcoco_val = dict(
-    ref_common,
-    ann_file='refcoco/instances.json',
-    split_file='refcoco/refs(unc).p',
-    split='val',
-    per_sentence=True,
-    test_mode=True,
-    pipeline=ref_test_pipeline)
+# The val splits of the three sets, every expression scored once; for the paper's test
+# splits set `split` to testA / testB (RefCOCO, RefCOCO+) or test (RefCOCOg umd).
+ref_test_args = dict(split='val', per_sentence=True, test_mode=True, pipeline=ref_test_pipeline)
+refcoco_val = dict(ref_common, ann_file='refcoco/instances.json',
+                   split_file='refcoco/refs(unc).p', **ref_test_args)
+refcocoplus_val = dict(ref_common, ann_file='refcoco+/instances.json',
+                       split_file='refcoco+/refs(unc).p', **ref_test_args)
+refcocog_val = dict(ref_common, ann_file='refcocog/instances.json',
+                    split_file='refcocog/refs(umd).p', **ref_test_args)
+refs_val = [refcoco_val, refcocoplus_val, refcocog_val]
+refs_prefixes = ['refcoco', 'refcoco+', 'refcocog']
+referring_metric = dict(type='ReferringMetric', metric=('prec@0.5', 'oiou', 'miou'))
 
 train_dataloader = dict(
     batch_size=batch_size,
@@ -158,7 +161,7 @@ val_dataloader = dict(
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     # mmdet's ConcatDataset records cumulative_sizes for MultiDatasetsEvaluator
-    dataset=dict(type='mmdet.ConcatDataset', datasets=[coco_val, refcoco_val]))
+    dataset=dict(type='mmdet.ConcatDataset', datasets=[coco_val, *refs_val]))
 test_dataloader = val_dataloader
 
 val_evaluator = dict(
@@ -169,7 +172,7 @@ val_evaluator = dict(
             ann_file=data_root + 'annotations/instances_val2017.json',
             metric=['bbox', 'segm'],
             backend_args=backend_args),
-        dict(type='ReferringMetric', metric=('prec@0.5', 'oiou', 'miou')),
+        referring_metric, referring_metric, referring_metric
     ],
-    dataset_prefixes=['det', 'ref'])
+    dataset_prefixes=['det', *refs_prefixes])
 test_evaluator = val_evaluator
