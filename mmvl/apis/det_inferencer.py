@@ -107,9 +107,11 @@ class DetSegInferencer(MMVLInferencer):
             raise KeyError('the config has no test_dataloader.dataset.pipeline')
         pipeline_cfg = copy.deepcopy(dataset['pipeline'])
         names = [_type_name(t['type']) for t in pipeline_cfg]
-        # LoadAnnotations, LoadPanopticAnnotations, ...: there is no ground truth to load.
+        # LoadAnnotations, LoadPanopticAnnotations, ...: there is no ground truth to load;
+        # SampleExpression picks a data set's expression: here the prompt comes from `texts`.
         pipeline_cfg = [t for t, name in zip(pipeline_cfg, names)
-                        if not (name.startswith('Load') and name.endswith('Annotations'))]
+                        if not (name.startswith('Load') and name.endswith('Annotations'))
+                        and name != 'SampleExpression']
         loaders = [i for i, t in enumerate(pipeline_cfg)
                    if _type_name(t['type']) == 'LoadImageFromFile']
         if not loaders:

@@ -72,9 +72,9 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
     Args:
         data_root (str): The generated toy world's directory.
         kind (str): ``'instance'`` (COCO instances configs), ``'det_ref'`` (COCO instances
-            joined with RefCOCO refs), ``'shapes'`` (ImageNet-style class folders) or
-            ``'shapes_unlabelled'`` (their train images for self-supervised configs).
-            Defaults to ``'instance'``.
+            joined with RefCOCO refs), ``'refcoco'`` (RefCOCO refs only), ``'shapes'``
+            (ImageNet-style class folders) or ``'shapes_unlabelled'`` (their train images for
+            self-supervised configs). Defaults to ``'instance'``.
 
     Returns:
         list[str]: ``key=value`` strings.
@@ -87,6 +87,11 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
             for i in (0, 1)
         ] + [f'val_evaluator.metrics.0.ann_file={ann}', f'test_evaluator.metrics.0.ann_file={ann}']
+    if kind == 'refcoco':  # RefCOCODataset in every loader (LAVT)
+        return [
+            f'{loader}.dataset.data_root={root}'
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+        ]
     if kind == 'instance':
         ann = root + 'annotations/instances_val.json'
         return [
@@ -104,7 +109,8 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
             f'test_dataloader.dataset.data_root={root}imagenet/'
         ]
     raise ValueError(
-        f"kind must be 'instance', 'det_ref', 'shapes' or 'shapes_unlabelled', got {kind!r}")
+        f"kind must be 'instance', 'det_ref', 'refcoco', 'shapes' or 'shapes_unlabelled', "
+        f'got {kind!r}')
 
 
 #: Uneven image sizes (C, H, W) for detector tests: non-square, not multiples of 32.

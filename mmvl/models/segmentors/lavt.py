@@ -10,7 +10,7 @@ instead of after it: after every stage of a Swin Transformer,
    pixel's own feature, giving the multimodal map F_i;
 2. a language pathway (Sec. 3.3, :class:`LanguageGate`) adds F_i, weighted by a learned
    tanh gate, to the stage's output, and the next stage reads the sum;
-3. a light top-down decoder (Sec. 3.4, :class:`LAVTDecoder`) turns the four F_i into a
+3. a light top-down decoder (:class:`LAVTDecoder`) turns the four F_i into a
    mask at stride 4.
 
 :class:`LAVT` is LAVT-*style*, not a reproduction: it keeps the three mechanisms and
@@ -127,7 +127,7 @@ class LanguageGate(BaseModule):
 
 @MODELS.register_module()
 class LAVTDecoder(BaseModule):
-    """LAVT's top-down decoder (Sec. 3.4) to one mask logit at the finest map's stride.
+    """LAVT's top-down segmentation decoder, to one mask logit at the finest map's stride.
 
     From the coarsest multimodal map down: upsample (bilinear) to the next finer map's
     size, concatenate with it, two 3x3 conv-BN-ReLU; at the finest map, a 1x1 conv to one
