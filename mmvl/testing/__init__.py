@@ -72,7 +72,8 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
     Args:
         data_root (str): The generated toy world's directory.
         kind (str): ``'instance'`` (COCO instances configs), ``'det_ref'`` (COCO instances
-            joined with RefCOCO refs), ``'refcoco'`` (RefCOCO refs only), ``'shapes'``
+            joined with RefCOCO refs), ``'refcoco'`` (RefCOCO refs only), ``'refcoco_seen_novel'``
+            (refs, validated on a seen and a novel split), ``'shapes'``
             (ImageNet-style class folders) or ``'shapes_unlabelled'`` (their train images for
             self-supervised configs). Defaults to ``'instance'``.
 
@@ -87,6 +88,11 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
             for i in (0, 1)
         ] + [f'val_evaluator.metrics.0.ann_file={ann}', f'test_evaluator.metrics.0.ann_file={ann}']
+    if kind == 'refcoco_seen_novel':  # refs; validation on seen + novel splits (MCRES)
+        return [f'train_dataloader.dataset.data_root={root}'] + [
+            f'{loader}.dataset.datasets.{i}.data_root={root}'
+            for loader in ('val_dataloader', 'test_dataloader') for i in (0, 1)
+        ]
     if kind == 'refcoco':  # RefCOCODataset in every loader (LAVT)
         return [
             f'{loader}.dataset.data_root={root}'
@@ -109,7 +115,8 @@ def toyworld_cfg_options(data_root: str, kind: str = 'instance') -> list:
             f'test_dataloader.dataset.data_root={root}imagenet/'
         ]
     raise ValueError(
-        f"kind must be 'instance', 'det_ref', 'refcoco', 'shapes' or 'shapes_unlabelled', "
+        f"kind must be 'instance', 'det_ref', 'refcoco', 'refcoco_seen_novel', 'shapes' or "
+        f"'shapes_unlabelled', "
         f'got {kind!r}')
 
 
