@@ -28,7 +28,7 @@ from mmdet.models.layers import inverse_sigmoid
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox_cxcywh_to_xyxy
 from mmdet.utils import InstanceList
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmvl.registry import MODELS
 from ..layers import VLAlign

@@ -4,8 +4,9 @@
 UNINEXT ("Universal Instance Perception as Object Discovery and Retrieval", Yan et al., CVPR
 2023) ranks its detections by ``sqrt(class probability x predicted IoU)`` and, because its
 decoder is trained with one-to-many assignment, runs a class-aware NMS (IoU 0.7) over the
-queries before the top-k over (query, class) pairs. SWORD ("Exploring Transformers for Open-world Instance Segmentation", Wu et al., ICCV
-2023) adds box- and mask-IoU heads for the same purpose. Kept apart from the heads so that
+queries before the top-k over (query, class) pairs. SWORD ("Exploring Transformers for
+Open-world Instance Segmentation", Wu et al., ICCV 2023) adds box- and mask-IoU heads for the
+same purpose. Kept apart from the heads so that
 the rule can be tested alone.
 """
 from typing import Optional, Sequence, Tuple
