@@ -18,4 +18,13 @@ def _register_config_package() -> None:
 
 _register_config_package()
 
+
+def _apply_stack_fixes() -> None:
+    """Fixes for the pinned stack under numpy 2 (see :mod:`mmvl.utils.compat`)."""
+    from .utils.compat import apply_numpy2_fixes
+    apply_numpy2_fixes()
+
+
+_apply_stack_fixes()
+
 __all__ = ['__version__', 'version_info']

@@ -11,7 +11,7 @@ sys.path.insert(0, osp.join(REPO, 'tools', 'model_converters'))
 import selfsup_to_backbone as conv  # noqa: E402
 
 MASK_RCNN_TOY = osp.join(REPO, 'configs/mask_rcnn/mask-rcnn_r18_fpn_1xb4-600it_toyworld.py')
-CLS_TOY = osp.join(REPO, 'configs/spark/benchmarks/resnet18_1xb32-300it_toyworld.py')
+CLS_TOY = osp.join(REPO, 'configs/benchmarks/resnet18_1xb32-300it_toyworld.py')
 
 
 @pytest.fixture(scope='module')

@@ -1,5 +1,6 @@
-# Linear probe of the toy SparK ResNet-18: the backbone is frozen (weights and BN statistics)
-# and only the linear classifier trains. Weights as in resnet18_1xb32-300it_toyworld.py.
-_base_ = ['./resnet18_1xb32-300it_toyworld.py']
-model = dict(backbone=dict(frozen_stages=4, norm_eval=True))
-optim_wrapper = dict(optimizer=dict(lr=1e-2, weight_decay=0.0))
+# Linear probe of the toy SparK ResNet-18 on toy-world shape classification (128 px), from the
+# backbone that `python tools/train.py configs/spark/spark_resnet18_1xb32-800it_toyworld.py`
+# writes (the protocol: configs/benchmarks/resnet18_linear-1xb32-300it_toyworld.py).
+_base_ = ['../../benchmarks/resnet18_linear-1xb32-300it_toyworld.py']
+checkpoint = 'work_dirs/spark_resnet18_1xb32-800it_toyworld/iter_800.pth'
+model = dict(backbone=dict(init_cfg=dict(checkpoint=checkpoint)))
