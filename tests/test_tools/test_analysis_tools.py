@@ -317,3 +317,16 @@ def test_seed_sweep_tabulates_the_last_validation_of_each_seed(tmp_path):
     assert '| a | 0 | 25.0 | 61.0 | 50.0 |' in table
     with pytest.raises(FileNotFoundError, match='missing.py'):
         sweep.main([str(tmp_path / 'missing.py'), '--dry-run'])
+
+
+def test_seed_sweep_keeps_same_named_configs_apart():
+    spec = importlib.util.spec_from_file_location(
+        'seed_sweep', osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'seed_sweep.py'))
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    spark = osp.join(REPO_ROOT, 'configs/spark/benchmarks/resnet18_1xb32-300it_toyworld.py')
+    mcl = osp.join(REPO_ROOT, 'configs/mcl/benchmarks/resnet18_1xb32-300it_toyworld.py')
+    names = sweep.run_names([spark, mcl, MASK_RCNN])
+    assert names == {spark: 'spark/resnet18_1xb32-300it_toyworld',
+                     mcl: 'mcl/resnet18_1xb32-300it_toyworld',
+                     MASK_RCNN: 'mask-rcnn_r18_fpn_1xb4-600it_toyworld'}

@@ -58,6 +58,24 @@ def config_name(config: str) -> str:
     return osp.splitext(osp.basename(config))[0]
 
 
+def run_names(configs: Sequence[str]) -> Dict[str, str]:
+    """A distinct name per config: its file name, or, for file names that several configs
+    share (e.g. ``configs/spark/benchmarks/x.py`` and ``configs/mcl/benchmarks/x.py``),
+    ``<algorithm folder>/<file name>``, the folder being the one below ``configs/``."""
+    names = {}
+    for config in configs:
+        name = config_name(config)
+        if sum(config_name(c) == name for c in configs) > 1:
+            parts = osp.normpath(osp.abspath(config)).split(osp.sep)
+            folder = parts[parts.index('configs') + 1] if 'configs' in parts[:-1] \
+                else parts[-2]
+            name = f'{folder}/{name}'
+        names[config] = name
+    if len(set(names.values())) < len(set(configs)):
+        raise ValueError(f'configs with the same name in the same folder: {sorted(configs)}')
+    return names
+
+
 def final_metrics(work_dir: str) -> Optional[Dict[str, float]]:
     """The last validation record of a run (None if it has not validated yet).
 
@@ -81,20 +99,22 @@ def final_metrics(work_dir: str) -> Optional[Dict[str, float]]:
             if isinstance(v, (int, float)) and k not in ('step', 'data_time', 'time')}
 
 
-def run(config: str, seed: int, work_dir: str, cfg_options: List[str]) -> None:
+def run(config: str, seed: int, work_dir: str, cfg_options: List[str],
+        name: Optional[str] = None) -> None:
     """Train (or resume) one run; its output goes to ``<work_dir>/run.log``."""
     os.makedirs(work_dir, exist_ok=True)
     cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir',
            work_dir, '--resume', '--cfg-options', f'randomness.seed={seed}', *cfg_options]
     start = time.time()
-    print(f'[seed_sweep] {config_name(config)} seed {seed}: training, log in '
+    name = name or config_name(config)
+    print(f'[seed_sweep] {name} seed {seed}: training, log in '
           f'{osp.join(work_dir, "run.log")}', flush=True)
     with open(osp.join(work_dir, 'run.log'), 'a') as log:
         proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         raise RuntimeError(f'training {config} with seed {seed} failed (exit code '
                            f'{proc.returncode}); see {osp.join(work_dir, "run.log")}')
-    print(f'[seed_sweep] {config_name(config)} seed {seed}: done in '
+    print(f'[seed_sweep] {name} seed {seed}: done in '
           f'{(time.time() - start) / 60:.1f} min', flush=True)
 
 
@@ -139,20 +159,21 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[int, Dict[str, 
     for config in args.configs:
         if not osp.isfile(config):
             raise FileNotFoundError(f'config file {config} does not exist')
-    work_dirs = {(c, s): osp.join(args.work_root, config_name(c), f'seed{s}')
+    names = run_names(args.configs)
+    work_dirs = {(c, s): osp.join(args.work_root, names[c], f'seed{s}')
                  for c in args.configs for s in args.seeds}
     if not args.dry_run:
         for seed in args.seeds:
             for config in args.configs:
                 if final_metrics(work_dirs[config, seed]) is None:
-                    run(config, seed, work_dirs[config, seed], args.cfg_options)
+                    run(config, seed, work_dirs[config, seed], args.cfg_options, names[config])
     results: Dict[str, Dict[int, Dict[str, float]]] = {}
     for config in args.configs:
-        results[config_name(config)] = {}
+        results[names[config]] = {}
         for seed in args.seeds:
             metrics = final_metrics(work_dirs[config, seed])
             if metrics is not None:
-                results[config_name(config)][seed] = metrics
+                results[names[config]][seed] = metrics
     metrics = args.metrics or sorted(
         {k for by_seed in results.values() for m in by_seed.values() for k in m})
     print(table(results, metrics, args.scale, args.percent_keys))
