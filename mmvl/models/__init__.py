@@ -10,4 +10,5 @@ from .language_models import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
+from .selfsup import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403

@@ -31,6 +31,7 @@ import torch
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import MMLogger
 from mmengine.model import revert_sync_batchnorm
+from torch import nn
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
@@ -129,6 +130,23 @@ def prefetch(loader_cfg: ConfigDict, count: int, what: str) -> List[dict]:
     return batches
 
 
+def revert_mmcv_sync_batchnorm(module: nn.Module) -> nn.Module:
+    """Replace mmcv.ops' SyncBatchNorm (which needs CUDA and a process group) by plain BN.
+
+    torch's SyncBatchNorm runs as a BatchNorm in a single process, so it stays: reverting it
+    too would turn subclasses such as SparK's sparse SyncBN into a dense BN.
+    """
+    try:
+        from mmcv.ops import SyncBatchNorm as MMCVSyncBatchNorm
+    except ImportError:  # mmcv without ops has no such layer
+        return module
+    if isinstance(module, MMCVSyncBatchNorm):
+        return revert_sync_batchnorm(module)
+    for name, child in module.named_children():
+        setattr(module, name, revert_mmcv_sync_batchnorm(child))
+    return module
+
+
 def build_subject(label: str, path: str, args: argparse.Namespace, tasks: List[str]) -> Subject:
     """Build the model, optimizer wrapper and batches of one config."""
     cfg = load_config(path, args.cfg_options, args.batch_size)
@@ -137,7 +155,7 @@ def build_subject(label: str, path: str, args: argparse.Namespace, tasks: List[s
         torch.manual_seed(0)
         # No init_weights(): it could load or download `Pretrained` weights, and does not
         # change the work a step does.
-        model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(DEVICE)
+        model = revert_mmcv_sync_batchnorm(MODELS.build(cfg.model)).to(DEVICE)
         subject = Subject(label, path, cfg, model)
         if 'train' in tasks:
             if not cfg.get('train_dataloader') or not cfg.get('optim_wrapper'):

@@ -1,4 +1,6 @@
 # Copyright (c) mmvl contributors. All rights reserved.
 from .bf16_autocast_optim_wrapper import BF16AutocastOptimWrapper
+from .resnet_layer_decay_constructor import ResNetLayerDecayOptimWrapperConstructor
 
 __all__ = ['BF16AutocastOptimWrapper']
+__all__ += ['ResNetLayerDecayOptimWrapperConstructor']
