@@ -82,8 +82,9 @@ DEFAULT_STOPWORDS: Tuple[str, ...] = (
 DEFAULT_SUFFIX_NOUNS: Tuple[str, ...] = (
     'building', 'ceiling', 'clothing', 'painting', 'railing', 'ring', 'thing', 'king', 'wing',
     'string', 'icing', 'frosting', 'topping', 'filling', 'stuffing', 'pudding', 'awning',
-    'earring', 'bedding', 'wedding', 'dumpling', 'sibling', 'lighting', 'seating', 'bed', 'shed', 'sled', 'seed', 'weed', 'reed', 'steed', 'speed', 'hundred', 'sunbed',
-    'flatbed', 'daybed', 'seabed')
+    'earring', 'bedding', 'wedding', 'dumpling', 'sibling', 'lighting', 'seating', 'bed',
+    'shed', 'sled', 'seed', 'weed', 'reed', 'steed', 'speed', 'hundred', 'sunbed', 'flatbed',
+    'daybed', 'seabed')
 
 _TOKEN_RE = re.compile(r'[a-z0-9]+(?:-[a-z0-9]+)*')
 _POSSESSIVE_RE = re.compile(r"(\w)'s\b")

@@ -209,11 +209,36 @@ def test_sampler_seeds_and_ranks(monkeypatch):
     assert a == list(itertools.islice(MetaCompositionalSampler(dataset, 2, seed=5), 60))
     sampler = MetaCompositionalSampler(dataset, 2, seed=5)
     assert list(itertools.islice(sampler, 60)) == list(itertools.islice(sampler, 60))
-    monkeypatch.setattr(sampler_module, 'get_dist_info', lambda: (1, 2))
-    rank1 = list(itertools.islice(MetaCompositionalSampler(dataset, 2, seed=5), 60))
-    assert rank1 != a
-    monkeypatch.setattr(sampler_module, 'get_dist_info', lambda: (0, 1))
-    assert rank1 == list(itertools.islice(MetaCompositionalSampler(dataset, 2, seed=6), 60))
+    assert a != list(itertools.islice(MetaCompositionalSampler(dataset, 2, seed=6), 60))
+
+
+def test_sampler_ranks_share_the_split_and_slice_one_global_batch(monkeypatch):
+    """Two ranks with B = 2 together yield what one process with B = 4 yields: each virtual
+    set's global batch, cut in rank order, so no rank's "novel" sample holds a composition
+    that another rank's D_vtr batch trains on (the meta-gradient joins the ranks)."""
+    dataset = _Dataset(_compositions())
+    single = MetaCompositionalSampler(dataset, 4, seed=5)
+    joined = list(itertools.islice(single, 12 * 20))
+    per_rank = []
+    for rank in range(2):
+        monkeypatch.setattr(sampler_module, 'get_dist_info', lambda r=rank: (r, 2))
+        per_rank.append(list(itertools.islice(MetaCompositionalSampler(dataset, 2, seed=5),
+                                              6 * 20)))
+    table = single.table
+    for step in range(20):
+        one = joined[step * 12:(step + 1) * 12]
+        ranks = [r[step * 6:(step + 1) * 6] for r in per_rank]
+        for chunk in range(3):  # D_vtr, D_vte^1, D_vte^2
+            assert ranks[0][chunk * 2:chunk * 2 + 2] + ranks[1][chunk * 2:chunk * 2 + 2] == \
+                one[chunk * 4:(chunk + 1) * 4]
+        # no composition of the union of the D_vtr batches is novel for a D_vte sample
+        train_units = {u for i in ranks[0][:2] + ranks[1][:2]
+                       for u in table.entry_unit[table.entry_sample == i]}
+        for r in ranks:
+            for i in r[2:]:
+                units = set(table.entry_unit[table.entry_sample == i].tolist())
+                held = {u for u in units if table.unit_level[u] > 0} - train_units
+                assert held, f'test sample {i} has no composition outside the train batches'
 
 
 def test_sampler_bad_input():

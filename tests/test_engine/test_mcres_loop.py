@@ -230,6 +230,66 @@ def test_clear_errors():
         loop._check_dataloader()
 
 
+def test_bad_values_fail_at_construction():
+    items = [dict(inputs=torch.zeros(3), data_samples=torch.tensor(0.))] * 6
+    for kwargs, message in ((dict(inner_lr=0.0), r'inner_lr \(alpha\) must be a positive'),
+                            (dict(inner_lr=-0.1), 'inner_lr'),
+                            (dict(test_weights=[0.5, -0.5]), 'non-negative and not all zero'),
+                            (dict(test_weights=[0.0, 0.0]), 'not all zero')):
+        runner = SimpleNamespace(model=Regressor(), call_hook=lambda *a, **k: None,
+                                 optim_wrapper=None, val_loop=None)
+        loader = DataLoader(ListDataset(items), batch_size=6, collate_fn=default_collate)
+        kwargs = dict(dict(inner_lr=ALPHA), **kwargs)
+        with pytest.raises(ValueError, match=message):
+            MCRESTrainLoop(runner, loader, max_iters=1, num_test_sets=2, **kwargs)
+
+
+def _wrapped_loop(model, items, optim_wrapper):
+    runner = SimpleNamespace(model=model, optim_wrapper=optim_wrapper,
+                             call_hook=lambda *args, **kw: None, val_loop=None)
+    loader = DataLoader(ListDataset(items), batch_size=len(items), collate_fn=default_collate)
+    loop = MCRESTrainLoop(runner, loader, max_iters=1, num_test_sets=2, inner_lr=ALPHA)
+    return loop, next(iter(loader))
+
+
+def test_gradient_clipping_bounds_the_meta_step():
+    """SGD (lr 1, no momentum) with clip_grad max_norm 0.01: the applied update is the clipped
+    meta gradient, so its norm is exactly lr * max_norm when the meta gradient is larger."""
+    items = [dict(inputs=x, data_samples=torch.tensor(50.)) for x in torch.randn(6, 3)]
+    model = Regressor()
+    before = torch.cat([p.detach().flatten() for p in model.parameters()])
+    wrapper = OptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=1.0),
+                           clip_grad=dict(max_norm=0.01))
+    loop, batch = _wrapped_loop(model, items, wrapper)
+    loop.meta_train_step(batch)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert torch.isclose((after - before).norm(), torch.tensor(0.01), rtol=1e-4)
+
+
+def test_fp16_loss_scaler_skips_an_overflowing_meta_step(monkeypatch):
+    """An AmpOptimWrapper (its CUDA check bypassed, a CPU GradScaler in place of the CUDA one):
+    with a scale so large that the scaled inner loss overflows, theta' and the meta gradient
+    are not finite, the scaler skips the optimizer step and halves its scale; with a normal
+    scale the step is taken."""
+    from mmengine.optim import AmpOptimWrapper
+    from mmengine.optim.optimizer import amp_optimizer_wrapper
+    monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available', lambda: True)
+    items = [dict(inputs=x, data_samples=torch.tensor(3.)) for x in torch.randn(6, 3)]
+    for init_scale, skipped in ((2.0**127, True), (2.0**8, False)):
+        model = Regressor()
+        before = copy.deepcopy(model.state_dict())
+        wrapper = AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+                                  dtype='bfloat16')
+        wrapper.loss_scaler = torch.amp.GradScaler('cpu', init_scale=init_scale)
+        loop, batch = _wrapped_loop(model, items, wrapper)
+        assert loop._inner_loss_scale(wrapper) == init_scale
+        loop.meta_train_step(batch)
+        unchanged = all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+        assert unchanged == skipped
+        assert wrapper.loss_scaler.get_scale() == (init_scale / 2 if skipped else init_scale)
+        assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
 class IterRecorder(Hook):
 
     def __init__(self):
@@ -283,6 +343,8 @@ def test_runner_with_bf16_clip_grad_checkpoint_and_resume(tmp_path):
         assert torch.isfinite(torch.tensor(hub.get_scalar(f'train/{key}').current())), key
     log = open(glob.glob(str(tmp_path / '*' / '*.log'))[0]).read()
     assert 'vte2_loss_mse' in log and 'inner_grad_norm' in log
+    # a DefaultSampler gives random chunks, not virtual sets: the loop says so
+    assert 'DefaultSampler does not draw virtual sets' in log
     assert runner.model.bn.num_batches_tracked.item() == 4  # once per iteration
 
     resumed, recorder = _runner(str(tmp_path), 6, 'mcres_b', resume=True,

@@ -54,9 +54,14 @@ class MetaCompositionalSampler(Sampler):
     union over its expressions while ``SampleExpression`` shows one of them, so the
     expression read may lack the novelty its level promises (a warning says so).
 
-    Distributed training: every rank draws its own splits and batches from the seed
-    ``seed + rank``; ``seed=None`` takes a random seed shared by the ranks (mmengine's
-    ``sync_random_seed``). ``num_splits`` and ``split`` expose the latest draw.
+    Distributed training: all ranks make the same draws from one seed (``seed=None`` takes
+    a random seed shared by the ranks, mmengine's ``sync_random_seed``): the same split,
+    and one global batch of ``world_size * B`` indices per virtual set, of which rank r
+    yields the r-th slice of B. The meta-gradient is synchronised over the ranks, so
+    theta' is trained on the union of the ranks' D_vtr batches; with a split per rank, a
+    rank's "novel" sample could hold a composition that another rank trains on. The ranks
+    together therefore see exactly what one process with batch ``world_size * B`` sees.
+    ``num_splits`` and ``split`` expose the latest draw.
 
     Args:
         dataset (Sized): Has ``get_data_info(i)`` returning a dict with ``compositions``.
@@ -68,8 +73,8 @@ class MetaCompositionalSampler(Sampler):
             Defaults to ``'iter'``.
         redraw_interval (int): Steps (or passes over D_vtr) between draws. Defaults to 1.
         shuffle (bool): Random order within the virtual sets. Defaults to True.
-        seed (int, optional): Random seed; None draws one shared by all ranks.
-            Defaults to None.
+        seed (int, optional): Random seed, the same on every rank; None draws one shared
+            by all ranks. Defaults to None.
         levels (Mapping[str, int], optional): Composition kind -> level, see
             ``mmvl.datasets.compositions.check_levels``. None is ``{'pair': 1,
             'triplet': 2}`` for K = 2 and ``{'pair': 1, 'triplet': 1}`` for K = 1.
@@ -121,11 +126,13 @@ class MetaCompositionalSampler(Sampler):
         self.split: Optional[VirtualSplit] = None
         self.num_splits = 0
         # fail at build time, not in the first iteration, when the data cannot fill the sets
-        self._draw(np.random.default_rng(self.seed + self.rank))
+        self._draw(np.random.default_rng(self.seed))
         self.split, self.num_splits = None, 0
 
     def __iter__(self) -> Iterator[int]:
-        rng = np.random.default_rng(self.seed + self.rank)
+        rng = np.random.default_rng(self.seed)  # the same stream on every rank
+        global_batch = self.batch_size * self.world_size
+        mine = slice(self.rank * self.batch_size, (self.rank + 1) * self.batch_size)
         self.split, self.num_splits = None, 0
         streams: List[_Stream] = []
         since_draw = 0
@@ -135,10 +142,10 @@ class MetaCompositionalSampler(Sampler):
                 streams = [_Stream(s, self.shuffle, rng) for s in [split.train, *split.tests]]
                 since_draw = 0
             for k, stream in enumerate(streams):
-                indices, finished_pass = stream.take(self.batch_size)
+                indices, finished_pass = stream.take(global_batch)
                 if k == 0 and self.redraw == 'epoch':
                     since_draw += finished_pass
-                yield from (int(i) for i in indices)
+                yield from (int(i) for i in indices[mine])
             if self.redraw == 'iter':
                 since_draw += 1
 

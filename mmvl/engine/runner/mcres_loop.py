@@ -7,12 +7,15 @@ whose samples hold novel compositions of the virtual-training concepts. No offic
 the update follows MLDG, as in the first author's ECCV 2022 work, and every unknown of the paper
 is an argument here.
 """
+import logging
+import math
 from contextlib import nullcontext
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.distributed as dist
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import OptimWrapper
 from mmengine.runner import IterBasedTrainLoop
@@ -228,6 +231,12 @@ class MCRESTrainLoop(IterBasedTrainLoop):
         if len(test_weights) != num_test_sets:
             raise ValueError(f'test_weights must hold num_test_sets = {num_test_sets} weights, '
                              f'got {len(test_weights)}: {list(test_weights)}')
+        if not all(math.isfinite(float(w)) and float(w) >= 0 for w in test_weights) or \
+                not any(float(w) > 0 for w in test_weights):
+            raise ValueError('test_weights must be finite, non-negative and not all zero, got '
+                             f'{list(test_weights)}')
+        if not math.isfinite(float(inner_lr)) or float(inner_lr) <= 0:
+            raise ValueError(f'inner_lr (alpha) must be a positive number, got {inner_lr!r}')
         if not isinstance(inner_steps, int) or inner_steps < 1:
             raise ValueError(f'inner_steps must be a positive int, got {inner_steps!r}')
         if isinstance(meta_params, str):
@@ -265,7 +274,14 @@ class MCRESTrainLoop(IterBasedTrainLoop):
                 f'MCRESTrainLoop: the train dataloader batch_size {batch_size} is not a '
                 f'multiple of 1 + num_test_sets = {chunks}; set it to (1 + K) * B')
         sampler_sets = getattr(sampler, 'num_test_sets', None)
-        if sampler_sets is not None and sampler_sets != self.num_test_sets:
+        if sampler_sets is None:
+            print_log(
+                f'MCRESTrainLoop: the train sampler {type(sampler).__name__} does not draw '
+                'virtual sets, so the 1 + K chunks of each batch are random samples, not a '
+                'virtual training set and its novel-composition testing sets: this trains a '
+                'plain meta-learning step, not MCRES. Use MetaCompositionalSampler.',
+                logger='current', level=logging.WARNING)
+        elif sampler_sets != self.num_test_sets:
             raise ValueError(f'MCRESTrainLoop: num_test_sets={self.num_test_sets} but the '
                              f'sampler yields {sampler_sets} virtual testing sets')
         sampler_batch = getattr(sampler, 'batch_size', None)
