@@ -4,11 +4,13 @@
 # mmpretrain's batch augments are registered there.
 import mmpretrain.models  # noqa: F401
 
+from .data_preprocessors import *  # noqa: F401,F403
 from .dense_heads import *  # noqa: F401,F403
 from .detectors import *  # noqa: F401,F403
 from .language_models import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .necks import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
 from .selfsup import *  # noqa: F401,F403
 from .task_modules import *  # noqa: F401,F403

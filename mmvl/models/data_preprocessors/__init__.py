@@ -1,1 +1,3 @@
 # Copyright (c) mmvl contributors. All rights reserved.
+from .mcl_montage import (MCLDataPreprocessor, MontagePyramid, build_montage_pyramid,  # noqa: F401
+                          sample_montage_sources, tile_montages)

@@ -1,2 +1,3 @@
 # Copyright (c) mmvl contributors. All rights reserved.
+from .mcl import MCL, MCLHead  # noqa: F401
 from .spark import SparK, SparKMaskGenerator  # noqa: F401
