@@ -8,7 +8,7 @@ samples one of the object's expressions per iteration; it tests every expression
 """
 import os.path as osp
 import pickle
-from typing import List, Optional, Union
+from typing import List, Mapping, Optional, Sequence, Union
 
 from mmdet.datasets import BaseDetDataset
 from mmengine.fileio import get_file_backend
@@ -16,7 +16,7 @@ from mmengine.fileio import get_file_backend
 from mmvl.registry import DATASETS
 from .checks import AnnotationError, check_exists, load_json, require_keys
 from .coco import TOYWORLD_HINT
-from .compositions import ConceptParser, Unit, as_units, build_parser
+from .compositions import (ConceptParser, SeenCompositions, Unit, as_units, build_parser)
 
 
 def load_refs(path: str) -> list:
@@ -85,6 +85,14 @@ class RefCOCODataset(BaseDetDataset):
             ``'parser'`` always parses; None adds no compositions. Defaults to ``'auto'``.
         parser (dict | ConceptParser, optional): ``ConceptParser`` arguments (or the
             parser); None uses its defaults. Defaults to None.
+        novelty (dict, optional): Keep only the expressions of a given level of
+            compositional novelty (``mmvl.datasets.compositions.novelty_level``) with respect
+            to every expression of another split of the same refs file:
+            ``dict(seen_split='train', levels=(1, 2))`` gives the novel-composition test set,
+            ``levels=(0, )`` the seen-composition one; optional keys ``kinds`` (composition
+            kind -> level, default pair 1, triplet 2) and ``attribute_kinds``. Needs
+            ``per_sentence=True``. Each kept entry records its ``novelty_level``. Defaults to
+            None: no filter.
         **kwargs: Passed to mmdet's ``BaseDetDataset`` (``pipeline``, ``test_mode``,
             ``backend_args``, ...).
     """
@@ -100,8 +108,20 @@ class RefCOCODataset(BaseDetDataset):
                  per_sentence: bool = False,
                  compositions_from: Optional[str] = 'auto',
                  parser: Union[dict, ConceptParser, None] = None,
+                 novelty: Optional[Mapping] = None,
                  **kwargs) -> None:
         check_exists(data_root, 'data root', TOYWORLD_HINT)
+        if novelty is not None:
+            novelty = dict(novelty)
+            unknown = set(novelty) - {'seen_split', 'levels', 'kinds', 'attribute_kinds'}
+            if unknown or 'seen_split' not in novelty or 'levels' not in novelty:
+                raise ValueError(
+                    "novelty must be dict(seen_split=..., levels=...) with optional 'kinds' "
+                    f"and 'attribute_kinds', got {novelty}")
+            if not per_sentence or compositions_from is None:
+                raise ValueError('novelty grades single expressions: it needs per_sentence=True '
+                                 'and compositions_from set')
+        self.novelty = novelty
         if compositions_from not in ('auto', 'refs', 'parser', None):
             raise ValueError("compositions_from must be 'auto', 'refs', 'parser' or None, got "
                              f'{compositions_from!r}')
@@ -178,7 +198,35 @@ class RefCOCODataset(BaseDetDataset):
                 data_list.append(
                     dict(entry, texts=texts, sentence_compositions=units,
                          compositions=_union(units)))
+        if self.novelty is not None:
+            data_list = self._filter_by_novelty(data_list, refs)
         return data_list
+
+    def _filter_by_novelty(self, data_list: List[dict], refs: list) -> List[dict]:
+        """Keep the entries whose novelty level w.r.t. ``novelty['seen_split']`` is listed."""
+        seen_split, levels = self.novelty['seen_split'], set(self.novelty['levels'])
+        seen_refs = [r for r in refs if isinstance(r, dict) and r.get('split') == seen_split]
+        if not seen_refs:
+            raise AnnotationError(f'{self.split_file} has no refs of split {seen_split!r} '
+                                  "(novelty['seen_split'])")
+        units = {u for ref in seen_refs for s in ref.get('sentences', ())
+                 for u in self._sentence_compositions(
+                     s, _sentence(s, f"{self.split_file}: ref {ref.get('ref_id', '?')}"),
+                     f"{self.split_file}: ref {ref.get('ref_id', '?')}")}
+        seen = SeenCompositions([u for u in units if len(u) == 2],
+                                [u for u in units if len(u) == 3],
+                                levels=self.novelty.get('kinds'),
+                                attribute_kinds=self.novelty.get('attribute_kinds'))
+        kept = []
+        for entry in data_list:
+            level = seen.novelty_level(entry['compositions'])
+            if level in levels:
+                kept.append(dict(entry, novelty_level=level))
+        if not kept:
+            raise AnnotationError(
+                f'no expression of split {self.split!r} of {self.split_file} has a novelty level '
+                f'in {sorted(levels)} w.r.t. split {seen_split!r}')
+        return kept
 
     def _sentence_compositions(self, sentence: dict, text: str, where: str) -> List[Unit]:
         """The units of one expression: its ``compositions`` field or the parser's."""

@@ -146,3 +146,48 @@ def test_compositions_without_the_field(toyworld, tmp_path):
     assert ('shirt', 'next to', 'woman') in previous.get_data_info(0)['compositions']
     with pytest.raises(ValueError, match="compositions_from must be 'auto', 'refs'"):
         RefCOCODataset(data_root=root, compositions_from='field', **FILES)
+
+
+def test_novelty_filter_keeps_the_expressions_of_the_given_levels(toyworld, tmp_path):
+    """Levels against every expression of another split, on hand-written refs: the pair
+    (red, circle) and the triplet (star, above, square) never occur in `train`."""
+    root = _copy_refcoco(toyworld, tmp_path)
+    ann_id = _refs(toyworld)[0]['ann_id']
+
+    def ref(ref_id, split, *sentences):
+        return dict(ref_id=ref_id, ann_id=ann_id, split=split, sentences=[
+            dict(sent=s, sent_id=100 * ref_id + i) for i, s in enumerate(sentences)])
+
+    refs = [
+        ref(1, 'train', 'the red square', 'the blue circle', 'the star below the square',
+            'the square above the circle'),
+        ref(2, 'test', 'the red circle',  # level 1: unseen pair of seen words
+            'the star above the square',  # level 2: unseen triplet of seen words
+            'the blue circle',  # level 0
+            'the purple circle'),  # -1: "purple" never seen
+    ]
+    with open(osp.join(root, 'refcoco', 'refs(unc).p'), 'wb') as f:
+        pickle.dump(refs, f)
+
+    def texts(levels):
+        dataset = RefCOCODataset(data_root=root, split='test', per_sentence=True,
+                                 novelty=dict(seen_split='train', levels=levels),
+                                 compositions_from='parser', **FILES)
+        return {dataset.get_data_info(i)['texts'][0]: dataset.get_data_info(i)['novelty_level']
+                for i in range(len(dataset))}
+
+    assert texts((1, 2)) == {'the red circle': 1, 'the star above the square': 2}
+    assert texts((0, )) == {'the blue circle': 0}
+    assert texts((-1, )) == {'the purple circle': -1}
+    with pytest.raises(AnnotationError, match=r"has no refs of split 'val' \(novelty"):
+        RefCOCODataset(data_root=root, split='test', per_sentence=True,
+                       novelty=dict(seen_split='val', levels=(1, )), **FILES)
+    with pytest.raises(AnnotationError, match=r"novelty level in \[5\] w.r.t. split 'train'"):
+        RefCOCODataset(data_root=root, split='test', per_sentence=True,
+                       novelty=dict(seen_split='train', levels=(5, )), **FILES)
+    with pytest.raises(ValueError, match='needs per_sentence=True'):
+        RefCOCODataset(data_root=root, split='test',
+                       novelty=dict(seen_split='train', levels=(1, )), **FILES)
+    with pytest.raises(ValueError, match=r'novelty must be dict\(seen_split'):
+        RefCOCODataset(data_root=root, split='test', per_sentence=True,
+                       novelty=dict(split='train', levels=(1, )), **FILES)

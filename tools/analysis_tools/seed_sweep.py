@@ -51,6 +51,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', default=None, help='also write the results as json here')
     parser.add_argument('--dry-run', action='store_true',
                         help='only tabulate runs that already finished')
+    parser.add_argument('--retest', action='store_true',
+                        help='score every finished run\'s last checkpoint with tools/test.py on '
+                        'the config as it is now (into <run>/retest, once) and tabulate those '
+                        'metrics instead of the last validation: for an evaluation set changed '
+                        'after training')
     return parser.parse_args(argv)
 
 
@@ -97,6 +102,37 @@ def final_metrics(work_dir: str) -> Optional[Dict[str, float]]:
         return None
     return {k: float(v) for k, v in best.items()
             if isinstance(v, (int, float)) and k not in ('step', 'data_time', 'time')}
+
+
+def test_metrics(work_dir: str) -> Optional[Dict[str, float]]:
+    """The metrics of the newest ``tools/test.py`` run in ``<work_dir>/retest`` (or None)."""
+    records = sorted(glob.glob(osp.join(work_dir, 'retest', '*', '*.json')))
+    if not records:
+        return None
+    with open(records[-1]) as f:
+        lines = [json.loads(line) for line in f if line.strip()]
+    if not lines:
+        return None
+    return {k: float(v) for k, v in lines[-1].items()
+            if isinstance(v, (int, float)) and k not in ('step', 'data_time', 'time')}
+
+
+def retest(config: str, work_dir: str, cfg_options: List[str], name: str) -> None:
+    """Score the run's last checkpoint with ``tools/test.py``; output in ``<work_dir>/retest``."""
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    out_dir = osp.join(work_dir, 'retest')
+    os.makedirs(out_dir, exist_ok=True)
+    cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'test.py'), config, checkpoint,
+           '--work-dir', out_dir]
+    if cfg_options:
+        cmd += ['--cfg-options', *cfg_options]
+    print(f'[seed_sweep] {name}: testing {checkpoint}', flush=True)
+    with open(osp.join(out_dir, 'test.log'), 'a') as log:
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise RuntimeError(f'testing {checkpoint} with {config} failed (exit code '
+                           f'{proc.returncode}); see {osp.join(out_dir, "test.log")}')
 
 
 def run(config: str, seed: int, work_dir: str, cfg_options: List[str],
@@ -171,7 +207,12 @@ def main(argv: Optional[Sequence[str]] = None) -> Dict[str, Dict[int, Dict[str, 
     for config in args.configs:
         results[names[config]] = {}
         for seed in args.seeds:
-            metrics = final_metrics(work_dirs[config, seed])
+            work_dir = work_dirs[config, seed]
+            metrics = final_metrics(work_dir)
+            if args.retest and metrics is not None:
+                if test_metrics(work_dir) is None:
+                    retest(config, work_dir, args.cfg_options, f'{names[config]} seed {seed}')
+                metrics = test_metrics(work_dir)
             if metrics is not None:
                 results[names[config]][seed] = metrics
     metrics = args.metrics or sorted(
