@@ -76,6 +76,8 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={
         'bn': dict(decay_mult=0, lars_exclude=True),
         'bias': dict(decay_mult=0, lars_exclude=True),
+        # the predictors' BN weights (`mlp.1.weight` there) escape the authors' pattern
+        'bn0.weight': dict(decay_mult=1, lars_exclude=False),
     }))
 warmup_iters = 60
 param_scheduler = [

@@ -349,3 +349,29 @@ def test_bad_options_are_refused():
     cfg.neck = cfg.neck[0]
     with pytest.raises(TypeError, match='FPN, MCLRegionNeck'):
         build(cfg)
+
+
+def test_lars_exclusions_follow_the_authors_pattern():
+    """No weight decay and no LARS adaptation for biases and the BNs the authors' pattern
+    ``(bn|gn)(\\d+)?.(weight|bias)`` names; the other BN weights keep both, as there."""
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+
+    from mmvl.testing import get_config_path
+    model = build(tiny_mcl_cfg())
+    optim_cfg = Config.fromfile(get_config_path(CONFIG)).optim_wrapper
+    optimizer = build_optim_wrapper(model, optim_cfg).optimizer
+    names = {id(p): n for n, p in model.named_parameters()}
+    excluded = {names[id(p)] for group in optimizer.param_groups if group.get('lars_exclude')
+                for p in group['params']}
+    for group in optimizer.param_groups:
+        assert group['weight_decay'] == (0 if group.get('lars_exclude') else 1e-5)
+    for name in ('backbone.bn1.weight', 'backbone.layer1.0.bn2.weight',
+                 'neck.0.lateral_convs.0.bn.weight', 'neck.1.convs.3.bn.weight',
+                 'backbone.layer2.0.downsample.1.bias', 'neck.1.mlp.0.bias',
+                 'head.predictors.2.fc1.bias', 'head.predictors.0.bn0.bias'):
+        assert name in excluded, name
+    for name in ('backbone.conv1.weight', 'backbone.layer2.0.downsample.1.weight',
+                 'neck.1.mlp.1.weight', 'head.predictors.0.bn0.weight',
+                 'neck.1.convs.0.conv.weight', 'head.predictors.1.fc0.weight'):
+        assert name not in excluded and name in names.values(), name
