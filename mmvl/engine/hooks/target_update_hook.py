@@ -15,7 +15,9 @@ class TargetUpdateHook(Hook):
     OpenSelfSup's ``BYOLHook`` (used by MCL, github.com/GuoQiushan/MCL@1912aa9) updates the
     momentum encoder after the optimizer step; mmpretrain's BYOL and MoCo v3 update it inside
     ``loss()`` before the target forward instead. Models that offer both (``MCL`` with
-    ``target_update='after_step'``) need this hook for the authors' order.
+    ``target_update='after_step'``) need this hook for the authors' order. It updates after
+    every iteration, as the authors' ``update_interval=1``; with gradient accumulation the
+    target would also move on iterations without an optimizer step.
     """
 
     priority = 'NORMAL'
