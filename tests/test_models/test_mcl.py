@@ -205,7 +205,7 @@ def test_head_loss_is_weighted_scaled_ce_against_normalised_targets():
         with torch.no_grad():
             out = head.loss(online, targets, labels)
         for i in range(4):
-            pred = F.normalize(head.predictors[i]((online[i], ))[0], dim=1)
+            pred = F.normalize(head.predictors[i]((online[i], ))[0], dim=1).detach()
             logits = pred @ F.normalize(targets, dim=1).t()  # cosines
             expected = hand_ce(logits / temperature, labels[i]) * 2 * temperature * weights[i]
             assert math.isclose(float(out[f'loss_level{i}']), expected, rel_tol=1e-5)
