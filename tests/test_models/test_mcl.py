@@ -230,7 +230,8 @@ def test_config_level_weights_and_temperature_reach_the_model_loss():
     for model in (base, scaled):
         model.eval()  # BN on running statistics: both models compute the same embeddings
     pyramid = random_batch(base)
-    a, b = base.loss(pyramid), scaled.loss(pyramid)
+    with torch.no_grad():
+        a, b = base.loss(pyramid), scaled.loss(pyramid)
     for i, ratio in enumerate((2., 4., 8., 16.)):
         for d in 'qk':
             assert math.isclose(float(b[f'loss_level{i}_{d}']),
@@ -239,7 +240,8 @@ def test_config_level_weights_and_temperature_reach_the_model_loss():
     hot_cfg.head.temperature = 0.1
     hot = build(hot_cfg)
     hot.eval()
-    c = hot.loss(pyramid)
+    with torch.no_grad():
+        c = hot.loss(pyramid)
     # T only rescales the logits (2T cancels 1/T in the gradient scale, not in the value)
     for i in range(4):
         assert not math.isclose(float(c[f'loss_level{i}_q']), float(a[f'loss_level{i}_q']))
@@ -251,7 +253,8 @@ def test_both_directions_pair_each_set_with_the_other_sets_targets():
     model = build(tiny_mcl_cfg())
     model.eval()
     pyramid = random_batch(model)
-    losses = model.loss(pyramid)
+    with torch.no_grad():
+        losses = model.loss(pyramid)
     assert sorted(k for k in losses if 'loss' in k) == sorted(
         f'loss_level{i}_{d}' for i in range(4) for d in 'qk')
     online = model.online_net
@@ -287,10 +290,10 @@ def test_targets_are_stop_gradient_and_come_from_the_momentum_branch():
     assert no_grad == [], no_grad  # every online parameter and all 4 predictors learn
     # the targets are the momentum network's: changing it (only) changes the loss
     model.eval()
-    before = model.loss(pyramid)
     with torch.no_grad():
+        before = model.loss(pyramid)
         model.target_net.module[1][1].mlp[3].weight.mul_(-1.)
-    after = model.loss(pyramid)
+        after = model.loss(pyramid)
     assert not math.isclose(float(before['loss_level0_q']), float(after['loss_level0_q']))
 
 
