@@ -26,7 +26,7 @@ Examples::
         --check-config configs/mask_rcnn/mask-rcnn_r18_fpn_1xb4-600it_toyworld.py
     # the momentum (target) encoder of an MCL run instead of the online one
     python tools/model_converters/selfsup_to_backbone.py mcl.pth out.pth \\
-        --src-prefix target.module.0.
+        --src-prefix target_net.module.0.
 
 MCL transfers its FPN and box-head convolutions too: ``tools/model_converters/mcl_to_mmdet.py``
 does that.
