@@ -100,6 +100,9 @@ def test_seed_and_parse_in_process(refcoco, capsys):
     (['--novel-ratio', '0.6', '--seen-ratio', '0.5'], '--seen-ratio: must be in'),
     (['--name', 'unc'], 'the output would replace the input'),
     (['--name', 'a/b'], '--name: use letters'),
+    (['--val-ratio', '0.8'], '--val-ratio: must be in'),
+    (['--parser-cfg', '{"relation_subject": "last"}'], "--parser-cfg: relation_subject must be"),
+    (['--parser-cfg', 'not json'], '--parser-cfg: Expecting value'),
 ])
 def test_bad_arguments(refcoco, capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
@@ -116,3 +119,44 @@ def test_existing_output_needs_overwrite(refcoco, capsys):
         tool.main([src, '--novel-ratio', '0.25'])
     assert 'pass --overwrite' in capsys.readouterr().err
     assert tool.main([src, '--novel-ratio', '0.25', '--overwrite']) == 0
+
+
+def test_parsed_refs_with_a_val_split(tmp_path):
+    """Hand-written RefCOCO-style refs without ``compositions`` fields: every unit comes from
+    the parser (with a relation added through --parser-cfg), and --val-ratio draws a
+    seen-composition val split from images that training no longer has."""
+    colours, nouns = ('red', 'blue', 'green', 'white'), ('cup', 'plate', 'chair', 'dog')
+    refs, ref_id = [], 0
+    for image in range(48):
+        colour, noun = colours[image % 4], nouns[(image // 4) % 4]
+        other = nouns[(image + 1) % 4]
+        sentences = [f'the {colour} {noun}', f'{noun} beside the {other}',
+                     f'the {noun} near the {colour} {other}']
+        refs.append(dict(ref_id=ref_id, ann_id=ref_id, image_id=image, split='train',
+                         sentences=[dict(sent=t, sent_id=3 * ref_id + i)
+                                    for i, t in enumerate(sentences)]))
+        ref_id += 1
+    src = tmp_path / 'refs(umd).p'
+    with open(src, 'wb') as f:
+        pickle.dump(refs, f)
+    tool = _tool()
+    parser_cfg = '{"extra_relations": {"beside": "beside"}}'
+    assert tool.main([str(src), '--novel-ratio', '0.2', '--seen-ratio', '0.15',
+                      '--val-ratio', '0.15', '--seed', '3', '--parser-cfg', parser_cfg]) == 0
+    out = _load(tmp_path / 'refs(umd-comp).p')
+    parser = tool.ConceptParser(extra_relations={'beside': 'beside'})
+    assert ('cup', 'beside', 'plate') in parser.compositions('cup beside the plate')
+    by_split = {split: [r for r in out if r['split'] == split] for split in tool.SPLITS}
+    assert all(by_split[split] for split in tool.SPLITS), {k: len(v) for k, v in by_split.items()}
+    images = {split: {r['image_id'] for r in rs} for split, rs in by_split.items()}
+    for split in ('val', 'test_seen', 'test_novel'):
+        assert not images[split] & images['train']
+    assert not images['val'] & (images['test_seen'] | images['test_novel'])
+    train_units = {u for r in by_split['train'] for s in r['sentences']
+                   for u in parser.compositions(s['sent'])}
+    for r in by_split['val'] + by_split['test_seen']:
+        for s in r['sentences']:
+            assert set(parser.compositions(s['sent'])) <= train_units
+    for r in by_split['test_novel']:
+        for s in r['sentences']:
+            assert set(parser.compositions(s['sent'])) - train_units

@@ -13,14 +13,19 @@ split from any refer-API ``refs(<splitby>).p``:
   only such expressions are kept.
 - ``test_seen``: the other refs of those images whose expressions hold only compositions
   of training expressions; only such expressions are kept.
+- ``val`` (with ``--val-ratio``): refs of further images drawn out of training, their
+  seen-composition expressions kept as in ``test_seen``: a split for choosing
+  hyper-parameters (MCRES's inner learning rate, ...) without looking at either test split.
 
 Images are never shared between ``train`` and the test splits (both test splits may hold
 refs of one image). Refs left without expressions are dropped. How: a random order of the
 distinct compositions is walked and each is held out (its images leave training) while
 the held-out images stay within ``--novel-ratio`` of all images, skipping a composition
 whose concepts would leave training with it; then ``--seen-ratio`` of the images are drawn
-at random for test_seen. Compositions come from each sentence's ``compositions`` field
-(the toy world has one), else from ``ConceptParser`` (``--parse`` always parses).
+at random for test_seen (and ``--val-ratio`` for val). Compositions come from each
+sentence's ``compositions`` field (the toy world has one), else from ``ConceptParser``
+(``--parse`` always parses; ``--parser-cfg`` sets its arguments as JSON, e.g.
+``'{"relations": ["left of", "next to"]}'``).
 
 Example::
 
@@ -32,6 +37,7 @@ writes ``data/refcoco/refs(unc-comp).p``; read it with ``RefCOCODataset(split_fi
 """
 import argparse
 import copy
+import json
 import os.path as osp
 import pickle
 import re
@@ -50,7 +56,7 @@ except ImportError:  # running from a source checkout without `pip install -e .`
                                              concepts_of)
     from mmvl.datasets.refcoco import load_refs
 
-SPLITS = ('train', 'test_seen', 'test_novel')
+SPLITS = ('train', 'val', 'test_seen', 'test_novel')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,7 +68,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='most share of the images held out for novel compositions')
     parser.add_argument('--seen-ratio', type=float, default=None,
                         help='share of the images drawn for test_seen (default: --novel-ratio)')
+    parser.add_argument('--val-ratio', type=float, default=0.0,
+                        help='share of the images drawn for a seen-composition val split '
+                        '(default: 0, no val split)')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument('--parser-cfg', default=None,
+                        help='ConceptParser arguments as a JSON object')
     parser.add_argument('--name', default=None,
                         help='output refs(<name>).p next to the input (default: <splitby>-comp)')
     parser.add_argument('--parse', action='store_true',
@@ -76,6 +87,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     if not 0.0 <= args.seen_ratio < 1.0 or args.novel_ratio + args.seen_ratio >= 1.0:
         parser.error(f'argument --seen-ratio: must be in [0, 1) with --novel-ratio + '
                      f'--seen-ratio < 1 (got {args.seen_ratio})')
+    if not 0.0 <= args.val_ratio < 1.0 or \
+            args.novel_ratio + args.seen_ratio + args.val_ratio >= 1.0:
+        parser.error(f'argument --val-ratio: must be in [0, 1) with --novel-ratio + '
+                     f'--seen-ratio + --val-ratio < 1 (got {args.val_ratio})')
+    if args.parser_cfg is not None:
+        try:
+            args.parser_cfg = json.loads(args.parser_cfg)
+            ConceptParser(**args.parser_cfg)
+        except (ValueError, TypeError) as error:
+            parser.error(f'argument --parser-cfg: {error}')
     if not osp.isfile(args.refs):
         parser.error(f'argument refs: no such file {args.refs!r}')
     if args.name is None:
@@ -92,8 +113,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def sentence_units(refs: list, parse: bool) -> list:
-    """Per ref, per sentence, its compositions (field, else ``ConceptParser``)."""
+def sentence_units(refs: list, parse: bool, parser_cfg: dict = None) -> list:
+    """Per ref, per sentence, its compositions (field, else ``ConceptParser(**parser_cfg)``)."""
     parser = None
     units = []
     for ref in refs:
@@ -106,7 +127,7 @@ def sentence_units(refs: list, parse: bool) -> list:
                 per_ref.append(as_units(sent['compositions'],
                                         f"ref {ref.get('ref_id')}: compositions"))
                 continue
-            parser = parser or ConceptParser()
+            parser = parser or ConceptParser(**(parser_cfg or {}))
             per_ref.append(parser.compositions(sent.get('sent') or sent.get('raw') or ''))
         units.append(per_ref)
     return units
@@ -148,7 +169,7 @@ def hold_out_images(image_units: dict, budget: int, rng: np.random.Generator) ->
 
 
 def compositional_split(refs: list, units: list, novel_ratio: float, seen_ratio: float,
-                        seed: int) -> tuple:
+                        seed: int, val_ratio: float = 0.0) -> tuple:
     """New refs with splits ``train``, ``test_seen``, ``test_novel`` (see the module doc).
 
     Args:
@@ -157,6 +178,7 @@ def compositional_split(refs: list, units: list, novel_ratio: float, seen_ratio:
         novel_ratio (float): Most share of the images held out for novel compositions.
         seen_ratio (float): Share of the images drawn for test_seen.
         seed (int): Random seed.
+        val_ratio (float): Share of the images drawn for val. Defaults to 0.
 
     Returns:
         tuple[list, dict]: The new refs and counts for the report.
@@ -170,8 +192,11 @@ def compositional_split(refs: list, units: list, novel_ratio: float, seen_ratio:
         image_units, int(round(novel_ratio * len(images))), rng)
     rest = [image for image in images if image not in novel_images]
     num_seen = min(int(round(seen_ratio * len(images))), len(rest) - 1)
-    seen_images = {rest[i] for i in rng.permutation(len(rest))[:max(num_seen, 0)]}
-    test_images = novel_images | seen_images
+    num_val = min(int(round(val_ratio * len(images))), len(rest) - 1 - max(num_seen, 0))
+    order = rng.permutation(len(rest))
+    seen_images = {rest[i] for i in order[:max(num_seen, 0)]}
+    val_images = {rest[i] for i in order[max(num_seen, 0):max(num_seen, 0) + max(num_val, 0)]}
+    test_images = novel_images | seen_images | val_images
 
     train_units = {u for ref, per_ref in zip(refs, units) if ref['image_id'] not in test_images
                    for sent in per_ref for u in sent}
@@ -185,7 +210,12 @@ def compositional_split(refs: list, units: list, novel_ratio: float, seen_ratio:
         level = [train_seen.novelty_level(sent) for sent in per_ref]
         novel = [i for i, lv in enumerate(level) if lv > 0]
         seen = [i for i, lv in enumerate(level) if lv == 0]
-        if novel:
+        if ref['image_id'] in val_images:
+            if seen:
+                out.append(_with_sentences(ref, 'val', seen, per_ref))
+            else:
+                dropped += 1
+        elif novel:
             out.append(_with_sentences(ref, 'test_novel', novel, per_ref))
             levels.update(level[i] for i in novel)
         elif seen:
@@ -219,9 +249,9 @@ def main(argv=None) -> int:
     """Write the new refs file next to the input and print the counts."""
     args = parse_args(argv)
     refs = load_refs(args.refs)
-    units = sentence_units(refs, args.parse)
+    units = sentence_units(refs, args.parse, args.parser_cfg)
     new_refs, counts = compositional_split(refs, units, args.novel_ratio, args.seen_ratio,
-                                           args.seed)
+                                           args.seed, args.val_ratio)
     num_images = len({r['image_id'] for r in refs})
     print(f'{args.refs}: {len(refs)} refs, {sum(len(r["sentences"]) for r in refs)} '
           f'sentences, {num_images} images')
@@ -231,8 +261,8 @@ def main(argv=None) -> int:
         print(f'  {split}: {c["images"]} images, {c["refs"]} refs, {c["sentences"]} sentences')
     print(f'  test_novel sentences by novelty level (1 pair, 2 triplet): '
           f'{counts["novel_sentences_by_level"]}')
-    print(f'  dropped {counts["dropped_refs"]} test refs (every expression has a concept '
-          'absent from train)')
+    print(f'  dropped {counts["dropped_refs"]} test/val refs (no expression of the level the '
+          'split keeps: novel compositions of seen concepts, or seen ones)')
     if not counts['test_novel']['refs']:
         print('error: no test_novel refs; raise --novel-ratio', file=sys.stderr)
         return 1
