@@ -128,6 +128,22 @@ def test_preprocessor_normalises_then_builds_pyramid_and_checks_its_input():
         MODELS.build(dict(type='MCLDataPreprocessor', canvas_size=48))
 
 
+def test_tensor_mode_runs_the_backbone_on_the_preprocessed_views():
+    """Outside training the preprocessor hands over the list of views: ``mode='tensor'``
+    (``extract_feat``) concatenates them and returns the online backbone's features."""
+    model = build(tiny_mcl_cfg()).eval()
+    views = [torch.randint(0, 255, (4, 3, 32, 32), dtype=torch.uint8) for _ in range(8)]
+    data = model.data_preprocessor(dict(inputs=views, data_samples=None), False)
+    with torch.no_grad():
+        feats = model(data['inputs'], mode='tensor')
+        expected = model.backbone(torch.cat(data['inputs']))
+    assert len(feats) == len(expected)
+    for got, want in zip(feats, expected):
+        assert got.shape[0] == 32 and torch.equal(got, want)
+    with pytest.raises(TypeError, match='a tensor or a list of view tensors'):
+        model.extract_feat(['not an image'])
+
+
 # ----------------------------------------------------------------- scale-to-level matching
 class StridePyramid(nn.Module):
     """Stands in for backbone + FPN: the image average-pooled at strides 4, 8, 16, 32."""

@@ -218,6 +218,26 @@ class MCL(BaseSelfSupervisor):
         """m (BYOL notation) of the next target update."""
         return 1. - self.target_net.momentum_at(int(self.target_net.steps))
 
+    def extract_feat(self, inputs: Union[Tensor, Sequence[Tensor], MontagePyramid]):
+        """Backbone features of the online branch (what a downstream model inherits).
+
+        Args:
+            inputs (Tensor | Sequence[Tensor] | MontagePyramid): Images (N, C, H, W); a list
+                of views, as ``MCLDataPreprocessor`` returns outside training, concatenated
+                along the batch; or a pyramid, whose query then key canvases are used.
+
+        Returns:
+            tuple[Tensor]: The backbone's outputs.
+        """
+        if isinstance(inputs, MontagePyramid):
+            inputs = [inputs.query, inputs.key]
+        if isinstance(inputs, (list, tuple)):
+            if not inputs or not all(isinstance(v, Tensor) for v in inputs):
+                raise TypeError('MCL.extract_feat needs a tensor or a list of view tensors, got '
+                                f'{[type(v).__name__ for v in inputs]}')
+            inputs = torch.cat(list(inputs))
+        return self.backbone(inputs)
+
     def embed(self, net: nn.Sequential, images: Tensor, pyramid: MontagePyramid,
               levels: Sequence[int]) -> List[Tensor]:
         """Cell embeddings of the requested pyramid levels.
