@@ -5,12 +5,15 @@ import math
 
 import pytest
 from mmdet.models.backbones import ResNet as MMDetResNet
+from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.models import ResNet as MMPretrainResNet
 from torch import nn
 
 import mmvl.engine  # noqa: F401  (registers the constructor)
+from mmvl.registry import MODELS
+from mmvl.testing import get_config_path
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +83,42 @@ def test_lr_factors_follow_the_authors_detectron2_rule(depth):
     # norm layers keep no weight decay, as detectron2's WEIGHT_DECAY_NORM = 0
     assert by_name['backbone.bn1.weight']['weight_decay'] == 0.
     assert by_name['backbone.layer1.0.conv1.weight']['weight_decay'] == 1e-4
+
+
+def test_spark_coco_config_optimizer_follows_the_rule():
+    """The SparK COCO config's optim wrapper, built by mmengine on the config's own Mask R-CNN
+    (no training): every parameter's lr is the authors' detectron2 rule, the neck and heads
+    keep the base lr, norm layers get no weight decay."""
+    cfg = Config.fromfile(
+        get_config_path('spark/benchmarks/mask-rcnn_r50_fpn_spark-pre_8xb2-90k_coco.py'))
+    model = MODELS.build(cfg.model)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    base_lr = cfg.optim_wrapper.optimizer.lr
+    assert base_lr == 2.5e-4
+    names = {id(p): n for n, p in model.named_parameters()}
+    by_name = {names[id(g['params'][0])]: g for g in wrapper.optimizer.param_groups}
+    assert set(by_name) == set(names.values())
+    for name, group in by_name.items():
+        expected = base_lr * authors_d2_lr_factor(to_d2_name(name), True, 0.6)
+        assert math.isclose(group['lr'], expected, rel_tol=1e-12), name
+    exponents = {  # 0.6 ** exponent: stem 6, res2 5, res3 4, res4 3 + block // 3, res5 1
+        'backbone.conv1.weight': 6,
+        'backbone.layer1.0.conv1.weight': 5,
+        'backbone.layer2.3.bn3.bias': 4,
+        'backbone.layer3.2.conv2.weight': 3,
+        'backbone.layer3.5.conv1.weight': 2,
+        'backbone.layer4.2.conv3.weight': 1,
+        'neck.lateral_convs.0.conv.weight': 0,
+        'rpn_head.rpn_conv.weight': 0,
+        'roi_head.bbox_head.shared_convs.0.conv.weight': 0,
+        'roi_head.mask_head.conv_logits.weight': 0,
+    }
+    for name, exponent in exponents.items():
+        assert by_name[name]['lr'] == pytest.approx(base_lr * 0.6**exponent), name
+    assert by_name['backbone.bn1.weight']['weight_decay'] == 0.
+    assert by_name['neck.fpn_convs.0.bn.weight']['weight_decay'] == 0.
+    assert by_name['backbone.layer1.0.conv1.weight']['weight_decay'] == 1e-4
+    assert by_name['roi_head.bbox_head.fc_cls.weight']['weight_decay'] == 1e-4
 
 
 def test_a_model_without_resnet_is_refused():

@@ -3,16 +3,18 @@
 output), sparse BN statistics, the dense path with no mask, per-model masks, the masked-patch
 loss against a hand computation, list inputs and ``mode='tensor'``."""
 import copy
+import logging
 
 import pytest
 import torch
-from mmengine.model.utils import revert_sync_batchnorm
+from mmengine.logging import MMLogger
+from mmengine.model.utils import _BatchNormXd, revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmpretrain.models import ConvNeXt, ResNet, SEResNet, SparKPretrainHead
 from torch import nn
 
 from mmvl.models.layers import SparseContext, sparsify
-from mmvl.models.layers.sparse_modules import SparseBatchNorm2d, is_sparse
+from mmvl.models.layers.sparse_modules import SPATIAL_TYPES, SparseBatchNorm2d, is_sparse
 from mmvl.registry import MODELS
 
 torch.set_num_threads(1)
@@ -37,18 +39,25 @@ BACKBONES = dict(resnet=tiny_resnet, convnext=tiny_convnext, seresnet=tiny_seres
 
 
 def spark_cfg(backbone='resnet', width=32):
-    backbones = dict(
-        resnet=dict(type='mmpretrain.ResNet', depth=18, stem_channels=8, base_channels=8,
-                    out_indices=(0, 1, 2, 3), _scope_='mmpretrain'),
-        convnext=dict(type='mmpretrain.ConvNeXt', arch=dict(depths=[1, 1, 2, 1],
-                                                            channels=[8, 16, 32, 64]),
-                      out_indices=(0, 1, 2, 3), gap_before_final_norm=False,
-                      _scope_='mmpretrain'))
+    convnext_arch = dict(depths=[1, 1, 2, 1], channels=[8, 16, 32, 64])
+    backbones = {
+        'resnet': dict(type='mmpretrain.ResNet', depth=18, stem_channels=8, base_channels=8,
+                       out_indices=(0, 1, 2, 3), _scope_='mmpretrain'),
+        'seresnet': dict(type='mmpretrain.SEResNet', depth=50, stem_channels=8,
+                         base_channels=8, out_indices=(0, 1, 2, 3), _scope_='mmpretrain'),
+        'convnext': dict(type='mmpretrain.ConvNeXt', arch=convnext_arch,
+                         out_indices=(0, 1, 2, 3), gap_before_final_norm=False,
+                         _scope_='mmpretrain'),
+        'convnext-v2': dict(type='mmpretrain.ConvNeXt', arch=convnext_arch, use_grn=True,
+                            out_indices=(0, 1, 2, 3), gap_before_final_norm=False,
+                            _scope_='mmpretrain'),
+    }
+    is_convnext = backbone.startswith('convnext')
     return dict(
         type='SparK',
         downsample_ratio=32,
-        densify_norm='bn' if backbone == 'resnet' else 'ln',
-        backbone_identity=() if backbone == 'resnet' else ('norm0', 'norm1', 'norm2', 'norm3'),
+        densify_norm='ln' if is_convnext else 'bn',
+        backbone_identity=('norm0', 'norm1', 'norm2', 'norm3') if is_convnext else (),
         backbone=backbones[backbone],
         neck=dict(type='mmpretrain.SparKLightDecoder', feature_dim=width, upsample_ratio=32,
                   norm_cfg=dict(type='BN'), _scope_='mmpretrain'),
@@ -114,6 +123,53 @@ def test_masked_pixels_cannot_change_visible_outputs(name):
         visible = upsample(active, first.shape[-1]).expand_as(first)
         assert first[~visible].abs().max() == 0
         assert first[visible].abs().sum() > 0
+
+
+@pytest.mark.parametrize('name', ['resnet', 'seresnet', 'convnext', 'convnext-v2'])
+def test_every_sparse_layer_is_zero_at_masked_positions(name):
+    """Each sparse layer's own output, at every depth, is exactly zero at masked positions
+    (SparK.loss zeroes masked pixels first, so a leak inside one layer would not show in the
+    backbone's outputs unless it reached a masked position). Channel-last outputs (ConvNeXt's
+    pointwise linears, norms and GRN called with data_format='channel_last') are read as such;
+    1 x 1 outputs of a 4 x 4 grid are global features (SE) and are skipped."""
+    model = build_spark(name)
+    outputs = []
+
+    def hook(module, args, kwargs, out):
+        out = out[0] if isinstance(out, tuple) else out
+        channel_last = isinstance(module, nn.Linear) or kwargs.get(
+            'data_format', args[1] if len(args) > 1 else None) == 'channel_last'
+        outputs.append((module, out.permute(0, 3, 1, 2) if channel_last else out))
+
+    names = {}
+    for path, module in model.backbone.named_modules():
+        if is_sparse(module):
+            names[module] = path
+            module.register_forward_hook(hook, with_kwargs=True)
+    active = MASK.expand(2, 1, 4, 4)
+    model.loss(torch.randn(2, 3, 128, 128), active_mask=active)
+    checked = set()
+    for module, out in outputs:
+        if out.dim() != 4 or out.shape[-2:] == (1, 1):
+            continue
+        visible = upsample(active, out.shape[-1]).expand_as(out)
+        assert out[~visible].abs().max() == 0, names[module]
+        assert out[visible].abs().sum() > 0, names[module]
+        checked.add(names[module])
+    shallow_and_deep = {
+        'resnet': {'conv1', 'maxpool', 'layer1.0.conv1', 'layer4.1.bn2'},
+        'seresnet': {'conv1', 'layer1.0.conv1', 'layer4.2.bn3', 'layer4.0.downsample.1'},
+        'convnext': {'downsample_layers.0.0', 'stages.0.0.norm', 'stages.3.0.pointwise_conv2'},
+        'convnext-v2': {'downsample_layers.3.1', 'stages.3.0.pointwise_conv2'},
+    }[name]
+    assert shallow_and_deep <= checked
+    if name == 'convnext-v2':
+        assert 'stages.2.1.grn' in checked
+    if name == 'seresnet':
+        assert 'layer4.2.se_layer.conv1.conv' not in checked  # global 1 x 1: dense
+    assert len(checked) == len({p for m, p in names.items()
+                                if not isinstance(m, nn.AdaptiveAvgPool2d)
+                                and '.se_layer.' not in p})
 
 
 def test_densified_levels_hold_mask_tokens_at_masked_positions():
@@ -253,6 +309,25 @@ def test_loss_counts_masked_patches_only_and_matches_hand_computation():
     assert head(changed, target, active) > loss
 
 
+def test_spark_loss_counts_masked_cells_only():
+    """Through SparK.loss (pins the mask polarity SparK hands the head): changing the
+    reconstruction inside a visible cell leaves the loss unchanged, inside a masked cell it
+    does not. MASK: cell (0, 0) visible, cell (0, 1) masked."""
+    model = build_spark('resnet')
+    images = torch.randn(2, 3, 128, 128)
+    active = MASK.expand(2, 1, 4, 4)
+    assert MASK[0, 0] and not MASK[0, 1]
+    delta = torch.zeros(1, 3, 128, 128)
+    handle = model.neck.register_forward_hook(lambda m, args, out: out + delta)
+    reference = model.loss(images, active_mask=active)['loss']
+    delta[..., :32, :32] = 5.  # visible cell
+    assert torch.equal(model.loss(images, active_mask=active)['loss'], reference)
+    delta.zero_()
+    delta[..., :32, 32:64] = 5.  # masked cell
+    assert model.loss(images, active_mask=active)['loss'] > reference + 1.
+    handle.remove()
+
+
 # ------------------------------------------------------------ inference, lists, bad input
 def test_tensor_mode_and_extract_feat_need_no_mask():
     model = build_spark('convnext').eval()
@@ -307,13 +382,83 @@ def test_bad_sizes_give_clear_errors():
         MODELS.build(cfg)
 
 
-def test_reverted_sync_bn_is_refused_then_repaired():
+class _Records(logging.Handler):
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def warnings_logged():
+    logger = MMLogger.get_current_instance()
+    records = _Records()
+    logger.addHandler(records)
+    yield records.messages
+    logger.removeHandler(records)
+
+
+def sparse_state(model):
+    """(path, sparse and attached to this model's context) of every spatial layer."""
+    return {f'{prefix}.{name}': is_sparse(m) and m._sparse_context is model.sparse_context
+            for prefix, part in (('backbone', model.backbone),
+                                 ('densify_norms', model.densify_norms))
+            for name, m in part.named_modules() if isinstance(m, SPATIAL_TYPES)}
+
+
+def test_reverted_sync_bn_is_repaired_with_one_warning(warnings_logged):
     cfg = spark_cfg('resnet')
     cfg['densify_norm'] = 'syncbn'
     init_default_scope('mmvl')
     model = revert_sync_batchnorm(MODELS.build(cfg))
+    assert type(model.densify_norms[0]) is _BatchNormXd
+    assert not all(sparse_state(model).values())
     x = torch.randn(2, 3, 64, 64)
-    with pytest.raises(RuntimeError, match='densify_norms'):
-        model.loss(x)
-    sparsify(model.densify_norms, model.sparse_context)
     assert model.loss(x)['loss'] > 0
+    assert all(sparse_state(model).values())
+    assert type(model.densify_norms[0]) is SparseBatchNorm2d
+    assert len(warnings_logged) == 1 and 'densify_norms.0' in warnings_logged[0]
+    model.loss(x)
+    assert len(warnings_logged) == 1  # repaired once
+    # a replacement with no sparse version stays an error, and changes nothing
+    model.backbone.layer1[0].bn1 = nn.GroupNorm(2, 8)
+    model.densify_norms[1] = nn.BatchNorm2d(model.densify_norms[1].num_features)
+    with pytest.raises(RuntimeError, match='GroupNorm'):
+        model.loss(x)
+    assert type(model.densify_norms[1]) is nn.BatchNorm2d
+
+
+def test_runner_reverted_syncbn_spark_trains_sparse(warnings_logged):
+    """A SparK with SyncBN in backbone, densify and decoder (the ResNet configs), reverted as
+    mmengine's Runner.wrap_model does in a non-distributed run: loss() works, every layer is
+    sparse again and the backbone's outputs are zero at masked positions."""
+    cfg = spark_cfg('resnet')
+    cfg['densify_norm'] = 'syncbn'
+    cfg['backbone']['norm_cfg'] = dict(type='SyncBN')
+    cfg['neck']['norm_cfg'] = dict(type='SyncBN')
+    init_default_scope('mmvl')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    assert isinstance(model.backbone.bn1, nn.SyncBatchNorm) and is_sparse(model.backbone.bn1)
+    model = revert_sync_batchnorm(model)  # Runner.wrap_model without a launcher
+    model.train()
+    feats = []
+    model.backbone.register_forward_hook(lambda m, args, out: feats.append(out))
+    active = MASK.expand(2, 1, 4, 4)
+    images = torch.randn(2, 3, 128, 128)
+    loss = model.loss(images, active_mask=active)['loss']
+    assert torch.isfinite(loss) and loss > 0
+    assert all(sparse_state(model).values())
+    assert type(model.backbone.bn1) is SparseBatchNorm2d
+    assert len(warnings_logged) == 1
+    for feat in feats[0]:
+        visible = upsample(active, feat.shape[-1]).expand_as(feat)
+        assert feat[~visible].abs().max() == 0
+        assert feat[visible].abs().sum() > 0
+    # the masked content still cannot reach a visible output
+    noise = torch.randn_like(images) * 10 * ~upsample(active, 128)
+    model.loss(images + noise, active_mask=active)
+    assert all(torch.equal(a, b) for a, b in zip(feats[0], feats[1]))

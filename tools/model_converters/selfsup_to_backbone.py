@@ -22,7 +22,7 @@ the conversion is a selection, not a rename:
 Examples::
 
     python tools/model_converters/selfsup_to_backbone.py \\
-        work_dirs/spark_resnet18_1xb32-800it_toyworld/iter_800.pth spark_r18_backbone.pth \\
+        work_dirs/spark_resnet18_1xb16-600it_toyworld/iter_600.pth spark_r18_backbone.pth \\
         --check-config configs/mask_rcnn/mask-rcnn_r18_fpn_1xb4-600it_toyworld.py
     # the momentum (target) encoder of an MCL run instead of the online one
     python tools/model_converters/selfsup_to_backbone.py mcl.pth out.pth \\

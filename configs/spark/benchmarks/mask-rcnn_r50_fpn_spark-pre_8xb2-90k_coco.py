@@ -4,6 +4,12 @@
 # decay 1e-4 (none on norm layers), layer-wise lr decay 0.6 (downstream_d2/lr_decay.py,
 # ResNetLayerDecayOptimWrapperConstructor), 1000 warm-up iterations from 0.01, 90k
 # iterations with steps at 60k and 80k (gamma 0.25), train short side 480-896 step 32.
+# Difference: the yaml turns on TEST.PRECISE_BN (detectron2 recomputes the BN statistics over
+# 200 training iterations before each evaluation); this config does not. mmpretrain's
+# PreciseBNHook cannot run here: it sizes its loop with `loader.batch_size`, which PyTorch sets
+# to None when a batch sampler is given (this config's AspectRatioBatchSampler, detectron2's
+# aspect-ratio grouping), so it stops with a TypeError; it would also run the detector in
+# mode='tensor' (proposals from the RPN's test settings) rather than detectron2's training pass.
 _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     '../../_base_/default_runtime.py',

@@ -28,13 +28,17 @@ replaces its sparse encoder: mmpretrain keeps the mask in a class attribute
 ``SparseResNet``/``SparseConvNeXt``. Here the backbone is any dense mmpretrain convnet config,
 converted in place by :func:`~mmvl.models.layers.sparsify` with a :class:`SparseContext` owned
 by this model; with no mask active it is the dense backbone (same state-dict keys, same
-outputs), so ``extract_feat`` and ``mode='tensor'`` run dense.
+outputs), so ``extract_feat`` and ``mode='tensor'`` run dense. Layers made dense again after
+construction (mmengine's Runner reverts SyncBN in non-distributed runs) are re-sparsified at the
+start of ``loss``.
 """
 import copy
+import logging
 import math
 from typing import Dict, List, Literal, Optional, Sequence, Tuple, Union
 
 import torch
+from mmengine.logging import print_log
 from mmengine.model.weight_init import trunc_normal_
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.models.utils import LayerNorm2d
@@ -215,22 +219,36 @@ class SparK(BaseSelfSupervisor):
             return LayerNorm2d(width, eps=1e-6)
         return nn.Identity()
 
-    def _check_sparse(self) -> None:
-        """Refuse to train if a dense layer replaced a sparse one after ``__init__``.
+    def _ensure_sparse(self) -> None:
+        """Re-sparsify layers that a dense layer replaced after ``__init__``.
 
-        mmengine's ``revert_sync_batchnorm`` (used by some tools on CPU) swaps every
-        SyncBatchNorm, sparse ones included, for a dense BatchNorm: masked positions would
-        then leak. Calling :func:`sparsify` again repairs the model.
+        In a non-distributed run mmengine's Runner (``wrap_model``) calls
+        ``revert_sync_batchnorm``, which swaps every SyncBatchNorm, the sparse ones included,
+        for a dense ``_BatchNormXd`` holding the same parameters and buffers: masked positions
+        would then leak into visible ones. Such layers get their sparse class back
+        (``_BatchNormXd`` -> :class:`SparseBatchNorm2d`) and this model's context, with one
+        logged warning. Running here, at the start of every ``loss``, it works however the
+        model was wrapped. A layer with no sparse version is an error.
         """
-        for part in (self.backbone, self.densify_norms):
-            for name, module in part.named_modules():
-                if isinstance(module, SPATIAL_TYPES) and not (
-                        is_sparse(module) and module._sparse_context is self.sparse_context):
-                    raise RuntimeError(
-                        f'{name} ({type(module).__name__}) is not a sparse layer of this model: '
-                        'a dense layer replaced it after construction (e.g. '
-                        'revert_sync_batchnorm); call mmvl.models.layers.sparsify(model.'
-                        'backbone, model.sparse_context) (and on densify_norms) again')
+        ctx = self.sparse_context
+        parts = nn.ModuleDict(dict(backbone=self.backbone, densify_norms=self.densify_norms))
+        stale = [name for name, module in parts.named_modules()
+                 if isinstance(module, SPATIAL_TYPES) and not (
+                     is_sparse(module) and module._sparse_context is ctx)]
+        if not stale:
+            return
+        try:
+            sparsify(parts, ctx)  # checks every layer before converting any
+        except TypeError as error:
+            raise RuntimeError(
+                'a layer of the backbone or densify_norms was replaced after construction by '
+                f'one with no sparse version; masked positions would leak: {error}') from error
+        print_log(
+            f'SparK: {len(stale)} layer(s) had become dense after construction (e.g. by '
+            f"revert_sync_batchnorm) and were made sparse again: {', '.join(stale[:5])}"
+            + (', ...' if len(stale) > 5 else ''),
+            logger='current',
+            level=logging.WARNING)
 
     @staticmethod
     def _batch(inputs: Union[Tensor, List[Tensor]]) -> Tensor:
@@ -283,7 +301,7 @@ class SparK(BaseSelfSupervisor):
         elif tuple(active_mask.shape) != (batch, 1) + grid:
             raise ValueError(f'active_mask must have shape {(batch, 1) + grid}, got '
                              f'{tuple(active_mask.shape)}')
-        self._check_sparse()
+        self._ensure_sparse()
 
         ctx = self.sparse_context
         with ctx.activate(active_mask):
