@@ -1,20 +1,12 @@
 """MCL through the real tools: pre-train on the toy world, then convert for mmdet."""
 import os.path as osp
-import subprocess
-import sys
 
 import torch
 
-from mmvl.testing import REPO_ROOT, get_config_path, toyworld_cfg_options
+from mmvl.testing import get_config_path, toyworld_cfg_options
+from test_mae_and_project import run
 
 MCL = get_config_path('mcl/mcl_resnet18_1xb16-600it_toyworld.py')
-
-
-def run(args):
-    proc = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return proc.stdout + proc.stderr
 
 
 def test_mcl_pretrains_two_iterations_and_converts_for_mmdet(toyworld, tmp_path):

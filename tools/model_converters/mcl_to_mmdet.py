@@ -45,7 +45,7 @@ import torch
 from torch import Tensor
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from selfsup_to_backbone import ConversionError, unwrap_state_dict  # noqa: E402
+from selfsup_to_backbone import ConversionError, convert_checkpoint  # noqa: E402
 
 OFFICIAL = 'github.com/GuoQiushan/MCL@1912aa9'
 SOURCES = ('official', 'mmvl')
@@ -173,15 +173,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    from mmvl.engine.runner.checkpoint import UntrustedCheckpointError, load_from_local
-    try:
-        state_dict = unwrap_state_dict(load_from_local(args.src, map_location='cpu'))
+
+    def convert_and_check(state_dict):
         converted, dropped = convert(state_dict, args.source)
         if args.check_config:
             check_against_detector(converted, build_detector_state(args.check_config))
-    except (ConversionError, FileNotFoundError, UntrustedCheckpointError) as error:
-        print(f'error: {error}', file=sys.stderr)
+        return converted, dropped
+
+    result = convert_checkpoint(args.src, convert_and_check)
+    if result is None:
         return 2
+    converted, dropped = result
     meta = dict(source=osp.abspath(args.src), layout=args.source,
                 converter='tools/model_converters/mcl_to_mmdet.py',
                 dropped={reason: len(keys) for reason, keys in dropped.items()})

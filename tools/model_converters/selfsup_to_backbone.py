@@ -36,7 +36,7 @@ import fnmatch
 import os.path as osp
 import sys
 from collections import OrderedDict
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -57,6 +57,20 @@ def unwrap_state_dict(checkpoint: dict) -> Dict[str, Tensor]:
     raise ConversionError(
         'no state dict found: expected a "state_dict", "model" or "module" entry or a dict of '
         f'tensors, got the keys {sorted(checkpoint)[:10]}')
+
+
+def convert_checkpoint(src: str, convert: Callable[[Dict[str, Tensor]], tuple]) -> Optional[tuple]:
+    """Load ``src`` (mmvl's safe loader), unwrap its state dict and ``convert`` it.
+
+    Shared by the self-supervised converters: a missing or untrusted file, or a
+    :class:`ConversionError` raised by ``convert``, prints one ``error:`` line and gives None.
+    """
+    from mmvl.engine.runner.checkpoint import UntrustedCheckpointError, load_from_local
+    try:
+        return convert(unwrap_state_dict(load_from_local(src, map_location='cpu')))
+    except (ConversionError, FileNotFoundError, UntrustedCheckpointError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return None
 
 
 def extract_backbone(state_dict: Dict[str, Tensor], src_prefix: str = 'backbone.',
@@ -150,16 +164,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    from mmvl.engine.runner.checkpoint import UntrustedCheckpointError, load_from_local
-    try:
-        state_dict = unwrap_state_dict(load_from_local(args.src, map_location='cpu'))
+
+    def convert(state_dict):
         backbone, dropped = extract_backbone(state_dict, args.src_prefix, args.dst_prefix)
         if args.check_config:
             check_against({k[len(args.dst_prefix):]: v for k, v in backbone.items()},
                           build_config_backbone(args.check_config), args.allow_missing)
-    except (ConversionError, FileNotFoundError, UntrustedCheckpointError) as error:
-        print(f'error: {error}', file=sys.stderr)
+        return backbone, dropped
+
+    result = convert_checkpoint(args.src, convert)
+    if result is None:
         return 2
+    backbone, dropped = result
     meta = dict(source=osp.abspath(args.src), src_prefix=args.src_prefix,
                 dst_prefix=args.dst_prefix, dropped=dropped)
     torch.save(dict(state_dict=backbone, meta=meta), args.dst)
