@@ -1,3 +1,4 @@
 # Copyright (c) mmvl contributors. All rights reserved.
+from .cmae import CMAE, CMAEViT  # noqa: F401
 from .mcl import MCL, MCLHead  # noqa: F401
 from .spark import SparK, SparKMaskGenerator  # noqa: F401
