@@ -1,8 +1,10 @@
 # Copyright (c) mmvl contributors. All rights reserved.
+from .pixel_shift import PixelShiftTwoView
 from .prompts import (CategoryPrompt, GroundingSafeRandomCrop, SampleExpression,
                       SwapLeftRightOnFlip, has_ordinal)
+from .region_attributes import LoadAttributeLabels, PackRegionDetInputs
 
 __all__ = [
-    'CategoryPrompt', 'GroundingSafeRandomCrop', 'SampleExpression', 'SwapLeftRightOnFlip',
-    'has_ordinal'
+    'CategoryPrompt', 'GroundingSafeRandomCrop', 'PixelShiftTwoView', 'SampleExpression',
+    'SwapLeftRightOnFlip', 'has_ordinal', 'LoadAttributeLabels', 'PackRegionDetInputs'
 ]
