@@ -4,6 +4,7 @@
 # mmpretrain's batch augments are registered there.
 import mmpretrain.models  # noqa: F401
 
+from .backbones import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .dense_heads import *  # noqa: F401,F403
 from .detectors import *  # noqa: F401,F403

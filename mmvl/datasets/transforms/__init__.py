@@ -1,4 +1,5 @@
 # Copyright (c) mmvl contributors. All rights reserved.
+from .image_corruption import ImageCorruption, corrupt
 from .pixel_shift import PixelShiftTwoView
 from .prompts import (CategoryPrompt, GroundingSafeRandomCrop, SampleExpression,
                       SwapLeftRightOnFlip, has_ordinal)
@@ -6,5 +7,6 @@ from .region_attributes import LoadAttributeLabels, PackRegionDetInputs
 
 __all__ = [
     'CategoryPrompt', 'GroundingSafeRandomCrop', 'PixelShiftTwoView', 'SampleExpression',
-    'SwapLeftRightOnFlip', 'has_ordinal', 'LoadAttributeLabels', 'PackRegionDetInputs'
+    'SwapLeftRightOnFlip', 'has_ordinal', 'LoadAttributeLabels', 'PackRegionDetInputs',
+    'ImageCorruption', 'corrupt'
 ]

@@ -10,3 +10,6 @@ __all__ = [
     'VLAlign'
 ]
 __all__ += ['SparseContext', 'sparsify']
+from .token_boosting import GaussianTokenNoise, TokenBoostingModule, boost_tokens
+
+__all__ += ['GaussianTokenNoise', 'TokenBoostingModule', 'boost_tokens']
