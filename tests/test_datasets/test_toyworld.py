@@ -20,7 +20,7 @@ from mmvl.datasets.toyworld import (CLASSES, COLOURS, HELD_OUT_PAIRS, RELATIONS,
                                     generate_toyworld, relation)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-SMALL = dict(num_images=6, num_videos=1, num_frames=3, images_per_class=1)
+SMALL = dict(num_images=6, num_videos=1, num_frames=3, images_per_class=1, num_action_clips=4)
 
 
 def _load(root, *parts):
@@ -54,7 +54,8 @@ def test_same_seed_is_byte_identical_and_seed_matters(tmp_path):
     assert _digests(str(tmp_path / 'a')) == digests
     generate_toyworld(str(tmp_path / 'c'), seed=6, **SMALL)
     other = _digests(str(tmp_path / 'c'))
-    for name in ('train/000000.png', 'annotations/instances_train.json'):
+    for name in ('train/000000.png', 'annotations/instances_train.json',
+                 'video/actions/videos/train/act00000.mp4'):
         assert other[name] != digests[name]
     assert first['counts']['images'] == {'train': 5, 'val': 1}
 
@@ -64,6 +65,8 @@ def test_bad_arguments_and_foreign_folders(tmp_path):
         generate_toyworld(str(tmp_path / 'x'), num_images=1)
     with pytest.raises(ValueError, match='val_fraction'):
         generate_toyworld(str(tmp_path / 'x'), num_images=4, val_fraction=1.0)
+    with pytest.raises(ValueError, match='num_action_clips'):
+        generate_toyworld(str(tmp_path / 'x'), num_images=4, num_action_clips=1)
     (tmp_path / 'file').write_text('not a folder')
     with pytest.raises(NotADirectoryError):
         generate_toyworld(str(tmp_path / 'file'), **SMALL)
@@ -192,6 +195,74 @@ def test_video_files(toyworld):
         assert osp.isfile(osp.join(toyworld, 'video', 'JPEGImages', name))
     exps = _load(toyworld, 'video', 'meta_expressions.json')['videos']
     assert sum(len(v['expressions']) for v in exps.values()) > 0
+
+
+def test_action_clips(toyworld, tmp_path):
+    import av
+    from mmvl.datasets.toyworld.actions import ACTIONS
+    root = osp.join(toyworld, 'video', 'actions')
+    with open(osp.join(root, 'label_map.txt'), encoding='utf-8') as f:
+        assert f.read().split() == list(ACTIONS)
+    rows = {}
+    for split in ('train', 'val'):
+        with open(osp.join(root, f'kinetics_{split}_list_videos.txt'), encoding='utf-8') as f:
+            videos = [line.split() for line in f]
+        with open(osp.join(root, f'sthv2_{split}_list_rawframes.txt'), encoding='utf-8') as f:
+            frames = [line.split() for line in f]
+        # Both lists name the same clips with the same labels, in the same order.
+        assert [(v[0][:-4], v[1]) for v in videos] == [(r[0], r[2]) for r in frames]
+        rows[split] = frames
+    counts = Counter(int(r[2]) for r in rows['train'] + rows['val'])
+    assert sorted(counts) == list(range(len(ACTIONS))) and max(counts.values()) - min(
+        counts.values()) <= 1
+    summary = _load(toyworld, 'summary.json')
+    assert summary['counts']['action_clips'] == {s: len(r) for s, r in rows.items()}
+    # The mp4 and the frame folder hold the same 16 frames (up to lossy compression).
+    folder, num_frames, _ = rows['val'][0]
+    with av.open(osp.join(root, 'videos', folder + '.mp4')) as container:
+        decoded = [f.to_ndarray(format='bgr24') for f in container.decode(video=0)]
+    import cv2
+    jpgs = [cv2.imread(osp.join(root, 'rawframes', folder, f'img_{t:05d}.jpg'))
+            for t in range(1, int(num_frames) + 1)]
+    assert len(decoded) == len(jpgs) == 16 and decoded[0].shape == (64, 64, 3)
+    diffs = [np.abs(d.astype(int) - j.astype(int)).mean() for d, j in zip(decoded, jpgs)]
+    assert max(diffs) < 8
+    # The clips move: consecutive frames differ by more than the background noise on average.
+    assert np.mean([np.abs(jpgs[t + 1].astype(int) - jpgs[t]).mean() for t in range(15)]) > 1
+
+
+def test_action_clips_show_their_action():
+    from mmvl.datasets.toyworld.actions import ACTIONS, make_action_clip
+
+    def centroid(clip, t):
+        # The actor is painted last and brightest against the dark background; compare the
+        # bright pixels of the first and last frames, without a distractor.
+        bright = clip.frames[t].max(axis=2) > 140
+        ys, xs = np.nonzero(bright)
+        return (xs.mean(), ys.mean(), bright.sum()) if len(xs) else None
+
+    checked = Counter()
+    for idx in range(200):
+        label = idx % len(ACTIONS)
+        clip = make_action_clip(np.random.default_rng([3, idx]), 'x', label, 64, 16)
+        first, last = centroid(clip, 0), centroid(clip, 15)
+        if first is None or last is None:  # a dark colour
+            continue
+        action = ACTIONS[label]
+        if action == 'move_left':
+            checked[action] += first[0] > last[0]
+        elif action == 'move_right':
+            checked[action] += first[0] < last[0]
+        elif action == 'move_up':
+            checked[action] += first[1] > last[1]
+        elif action == 'move_down':
+            checked[action] += first[1] < last[1]
+        elif action == 'grow':
+            checked[action] += first[2] < last[2]
+        elif action == 'shrink':
+            checked[action] += first[2] > last[2]
+    # Distractors and colours below the brightness threshold blur a few; most must agree.
+    assert all(count >= 12 for count in checked.values()) and len(checked) == 6, checked
 
 
 def test_mmdet_loaders(toyworld):

@@ -15,11 +15,11 @@ import time
 
 try:
     from mmvl.datasets.toyworld import generate_toyworld
-    from mmvl.datasets.toyworld.generate import argument_problems
+    from mmvl.datasets.toyworld.generate import DEFAULT_ACTION_CLIPS, argument_problems
 except ImportError:  # running from a source checkout without `pip install -e .`
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
     from mmvl.datasets.toyworld import generate_toyworld
-    from mmvl.datasets.toyworld.generate import argument_problems
+    from mmvl.datasets.toyworld.generate import DEFAULT_ACTION_CLIPS, argument_problems
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -37,9 +37,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--images-per-class', type=int, default=None,
                         help='ImageNet-style train images per class '
                         '(default max(2, num_images // 8))')
+    parser.add_argument('--num-action-clips', type=int, default=DEFAULT_ACTION_CLIPS,
+                        help='labelled action clips in video/actions/ (0 or >= 2; default '
+                        f'{DEFAULT_ACTION_CLIPS})')
     args = parser.parse_args(argv)
     problems = argument_problems(args.num_images, args.seed, args.image_size, args.val_fraction,
-                                 args.num_videos, args.num_frames, args.images_per_class)
+                                 args.num_videos, args.num_frames, args.images_per_class,
+                                 args.num_action_clips)
     if problems:
         name, why = problems[0]
         flag = '--' + name.replace('_', '-')
@@ -58,6 +62,7 @@ def main(argv=None) -> int:
             args.out, num_images=args.num_images, seed=args.seed, image_size=args.image_size,
             val_fraction=args.val_fraction, num_videos=args.num_videos,
             num_frames=args.num_frames, images_per_class=args.images_per_class,
+            num_action_clips=args.num_action_clips,
             progress=lambda msg: print(msg, flush=True))
     except (FileExistsError, NotADirectoryError) as err:
         print(f'error: argument --out: {err}', file=sys.stderr)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from . import task_writers, video, writers
+from . import actions, render, task_writers, video, writers
 from .language import captions, referring_expressions, vqa_items
 from .readme import OUTPUT_ENTRIES, readme_text
 from .scene import Scene, make_scene
@@ -23,7 +23,10 @@ from .vocabulary import CLASSES, HELD_OUT_PAIRS
 
 GENERATOR = 'mmvl.datasets.toyworld'
 FORMAT_VERSION = 1
-_STREAMS = dict(scene=0, caption=1, ref=2, vqa=3, nlvr2=4, imagenet=5, video=6)
+#: Labelled action clips written by default.
+DEFAULT_ACTION_CLIPS = 480
+_STREAMS = dict(scene=0, caption=1, ref=2, vqa=3, nlvr2=4, imagenet=5, video=6,
+                action=7)
 
 
 def _rng(seed: int, stream: str, index: int = 0) -> np.random.Generator:
@@ -45,8 +48,8 @@ def split_sizes(num_images: int, val_fraction: float) -> Tuple[int, int]:
 
 
 def argument_problems(num_images: int, seed: int, image_size: int, val_fraction: float,
-                      num_videos: int, num_frames: int, images_per_class: Optional[int]
-                      ) -> List[Tuple[str, str]]:
+                      num_videos: int, num_frames: int, images_per_class: Optional[int],
+                      num_action_clips: int = 0) -> List[Tuple[str, str]]:
     """Check ``generate_toyworld`` arguments.
 
     Returns:
@@ -60,6 +63,8 @@ def argument_problems(num_images: int, seed: int, image_size: int, val_fraction:
         (num_videos >= 0, 'num_videos', 'must be >= 0'),
         (num_frames >= 1, 'num_frames', 'must be >= 1'),
         (images_per_class is None or images_per_class >= 1, 'images_per_class', 'must be >= 1'),
+        (num_action_clips == 0 or num_action_clips >= 2, 'num_action_clips',
+         'must be 0 or at least 2 (one train and one val clip)'),
     ]
     return [(name, why) for ok, name, why in checks if not ok]
 
@@ -270,9 +275,47 @@ def write_video(out_dir: str, seed: int, image_size: int, num_videos: int,
                                       for v in expressions['videos'].values()))
 
 
+def write_actions(out_dir: str, seed: int, num_clips: int, val_fraction: float,
+                  image_size: int = actions.ACTION_CLIP_SIZE,
+                  num_frames: int = actions.ACTION_CLIP_FRAMES
+                  ) -> Dict[str, Any]:
+    """Write the labelled action clips as mp4 files and as frame folders, with list files.
+
+    Labels cycle through ``actions.ACTIONS``; train clips come first, then val. Both layouts
+    hold the same frames: ``videos/`` with a Kinetics-400 list (``<file> <label>``) and
+    ``rawframes/`` with a Something-Something V2 / rawframe list (``<folder> <frames> <label>``).
+
+    Returns:
+        dict: Counts for ``summary.json``.
+    """
+    if num_clips == 0:
+        return dict(action_clips={})
+    num_train, _ = split_sizes(num_clips, val_fraction)
+    join = partial(osp.join, out_dir, 'video', 'actions')
+    lists: Dict[str, Dict[str, List[str]]] = {'train': dict(v=[], f=[]), 'val': dict(v=[], f=[])}
+    for idx in range(num_clips):
+        split = 'train' if idx < num_train else 'val'
+        clip = actions.make_action_clip(_rng(seed, 'action', idx), f'act{idx:05d}',
+                                        idx % len(actions.ACTIONS), image_size, num_frames,
+                                        HELD_OUT_PAIRS)
+        writers.write_bytes(actions.encode_mp4(clip.frames),
+                            join('videos', split, f'{clip.name}.mp4'))
+        for t, frame in enumerate(clip.frames):
+            writers.write_bytes(render.encode_jpeg(frame),
+                                join('rawframes', split, clip.name, actions.rawframe_name(t)))
+        lists[split]['v'].append(f'{split}/{clip.name}.mp4 {clip.label}\n')
+        lists[split]['f'].append(f'{split}/{clip.name} {num_frames} {clip.label}\n')
+    for split, rows in lists.items():
+        _write_text(''.join(rows['v']), join(f'kinetics_{split}_list_videos.txt'))
+        _write_text(''.join(rows['f']), join(f'sthv2_{split}_list_rawframes.txt'))
+    _write_text(''.join(f'{name}\n' for name in actions.ACTIONS), join('label_map.txt'))
+    return dict(action_clips={s: len(rows['v']) for s, rows in lists.items()})
+
+
 def generate_toyworld(out_dir: str, num_images: int = 200, seed: int = 0, image_size: int = 160,
                       val_fraction: float = 0.2, num_videos: int = 4, num_frames: int = 8,
                       images_per_class: Optional[int] = None,
+                      num_action_clips: int = DEFAULT_ACTION_CLIPS,
                       progress: Optional[Callable[[str], None]] = None) -> Dict[str, Any]:
     """Write the toy world in its public formats under ``out_dir``.
 
@@ -290,6 +333,8 @@ def generate_toyworld(out_dir: str, num_images: int = 200, seed: int = 0, image_
         num_frames (int): Frames per clip. Defaults to 8.
         images_per_class (int, optional): ImageNet-style train images per class. Defaults to
             None, meaning ``max(2, num_images // 8)``; val gets ``val_fraction`` of it (>= 1).
+        num_action_clips (int): Labelled action clips in ``video/actions/`` (0 or >= 2), split
+            into train and val by ``val_fraction``. Defaults to ``DEFAULT_ACTION_CLIPS``.
         progress (Callable[[str], None], optional): Receives progress messages. Defaults to None.
 
     Returns:
@@ -297,7 +342,7 @@ def generate_toyworld(out_dir: str, num_images: int = 200, seed: int = 0, image_
     """
     given = dict(num_images=num_images, seed=seed, image_size=image_size,
                  val_fraction=val_fraction, num_videos=num_videos, num_frames=num_frames,
-                 images_per_class=images_per_class)
+                 images_per_class=images_per_class, num_action_clips=num_action_clips)
     problems = argument_problems(**given)
     if problems:
         raise ValueError('; '.join(f'{name} {why} (got {given[name]!r})'
@@ -317,6 +362,8 @@ def generate_toyworld(out_dir: str, num_images: int = 200, seed: int = 0, image_
     say(f'wrote imagenet/ ({counts["imagenet_images"]})')
     counts.update(write_video(out_dir, seed, image_size, num_videos, num_frames))
     say(f'wrote video/ ({counts["videos"]} clips, {counts["video_expressions"]} expressions)')
+    counts.update(write_actions(out_dir, seed, num_action_clips, val_fraction))
+    say(f'wrote video/actions/ ({counts["action_clips"]} labelled action clips)')
 
     summary = dict(
         generator=GENERATOR, format_version=FORMAT_VERSION,

@@ -2,6 +2,7 @@
 """The ``README.md`` written into a generated toy world, describing every file and its format."""
 from typing import Any, Dict
 
+from .actions import ACTION_CLIP_FRAMES, ACTION_CLIP_SIZE, ACTIONS
 from .vocabulary import BASE_CLASSES, COLOURS, NOVEL_CLASSES, RELATIONS, SIZES
 
 #: Top-level entries a toy-world run owns (cleared before a re-run into the same folder).
@@ -38,7 +39,13 @@ _LAYOUT = """\
 │   ├── JPEGImages/<video_id>/00000.jpg ...
 │   ├── annotations/youtube_vis_train.json       YouTube-VIS 2019
 │   ├── meta_expressions.json          Ref-YouTube-VOS expressions
-│   └── meta.json                      YouTube-VOS objects per video
+│   ├── meta.json                      YouTube-VOS objects per video
+│   └── actions/                       labelled action clips ({action_size} px, {action_frames} frames)
+│       ├── videos/{{train,val}}/act00000.mp4 ...          MPEG-4 videos
+│       ├── rawframes/{{train,val}}/act00000/img_00001.jpg ...   the same frames as JPEG
+│       ├── kinetics_{{train,val}}_list_videos.txt    Kinetics-400 list "<file> <label>"
+│       ├── sthv2_{{train,val}}_list_rawframes.txt    rawframe list "<folder> <frames> <label>"
+│       └── label_map.txt              action names, one per line, in label order
 ├── README.md
 └── summary.json                       arguments and counts
 ```
@@ -110,6 +117,14 @@ _FILES = """\
   `bboxes`, `areas`, `None` where the object is not visible; each annotation's `obj_id` is
   the id used by `meta_expressions.json` (Ref-YouTube-VOS, https://youtube-vos.org/dataset/rvos/)
   and `meta.json` (YouTube-VOS).
+- **Action clips** (`video/actions/`): {action_size}x{action_size} clips of {action_frames} frames
+  where one shape performs one action ({actions}), sometimes beside a static distractor;
+  shape, colour and size do not depend on the action, so only motion tells the classes apart
+  (left and right differ only in frame order). Labels cycle through the actions (the
+  `label_map.txt` order); train clips come first. `videos/` holds mp4 files listed as in
+  Kinetics-400 (mmaction2 `VideoDataset` list: `train/act00000.mp4 0`, relative to `videos/`);
+  `rawframes/` holds the same frames as JPEG folders (`img_00001.jpg`, ...) listed as in
+  Something-Something V2 rawframes (mmaction2 `RawframeDataset` list: `train/act00000 16 0`).
 - **summary.json**: the arguments and the counts below.
 
 ## Counts
@@ -138,5 +153,9 @@ def readme_text(summary: Dict[str, Any]) -> str:
         base=', '.join(BASE_CLASSES), novel=', '.join(NOVEL_CLASSES), colours=', '.join(COLOURS),
         sizes=', '.join(SIZES), relations=', '.join(RELATIONS),
         held=', '.join(f'{c} {s}' for c, s in summary['held_out_pairs']),
-        size=args['image_size'], frames=args['num_frames'], counts=counts)
-    return head + _LAYOUT.format(root='<out>') + '\n' + body
+        size=args['image_size'], frames=args['num_frames'], counts=counts,
+        action_size=ACTION_CLIP_SIZE, action_frames=ACTION_CLIP_FRAMES,
+        actions=', '.join(ACTIONS))
+    layout = _LAYOUT.format(root='<out>', action_size=ACTION_CLIP_SIZE,
+                            action_frames=ACTION_CLIP_FRAMES)
+    return head + layout + '\n' + body
