@@ -6,11 +6,12 @@ from .refcoco import RefCOCODataset
 from .samplers import MetaCompositionalSampler, MultiSourceTaskSampler
 from .transforms import (CategoryPrompt, GroundingSafeRandomCrop, SampleExpression,
                          SwapLeftRightOnFlip)
+from .visual_genome_det import VisualGenomeDetDataset
 from .virtual_sets import VirtualSetSplitter, VirtualSplit
 
 __all__ = [
     'AnnotationError', 'CocoDataset', 'ConceptParser', 'novelty_level', 'RefCOCODataset',
     'MetaCompositionalSampler', 'MultiSourceTaskSampler', 'CategoryPrompt',
     'GroundingSafeRandomCrop', 'SampleExpression', 'SwapLeftRightOnFlip',
-    'VirtualSetSplitter', 'VirtualSplit'
+    'VirtualSetSplitter', 'VirtualSplit', 'VisualGenomeDetDataset'
 ]

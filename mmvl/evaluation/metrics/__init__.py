@@ -1,5 +1,6 @@
 # Copyright (c) mmvl contributors. All rights reserved.
 from .open_world_metric import OpenWorldMetric
 from .referring_metric import ReferringMetric
+from .region_attribute_acc import RegionAttributeAccuracy
 
-__all__ = ['OpenWorldMetric', 'ReferringMetric']
+__all__ = ['OpenWorldMetric', 'ReferringMetric', 'RegionAttributeAccuracy']
