@@ -2,5 +2,6 @@
 from .open_world_metric import OpenWorldMetric
 from .referring_metric import ReferringMetric
 from .region_attribute_acc import RegionAttributeAccuracy
+from .vqa_official import OfficialVQAAcc
 
-__all__ = ['OpenWorldMetric', 'ReferringMetric', 'RegionAttributeAccuracy']
+__all__ = ['OfficialVQAAcc', 'OpenWorldMetric', 'ReferringMetric', 'RegionAttributeAccuracy']

@@ -1,1 +1,6 @@
 # Copyright (c) mmvl contributors. All rights reserved.
+from .heads import *  # noqa: F401,F403
+from .retrieval import NOT_RERANKED, itm_rerank
+from .text_utils import WholeWordMasker, build_tokenizer, word_ids_of
+
+__all__ = ['NOT_RERANKED', 'itm_rerank', 'WholeWordMasker', 'build_tokenizer', 'word_ids_of']

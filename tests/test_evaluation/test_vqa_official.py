@@ -1,0 +1,86 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+"""OfficialVQAAcc against hand-computed cases of the official VQA evaluation rules."""
+import json
+
+import pytest
+
+from mmvl.evaluation.metrics import OfficialVQAAcc
+from mmvl.evaluation.metrics.vqa_official import (normalize_answer, process_punctuation,
+                                                  vqa_accuracy)
+
+
+def test_leave_one_out_mean():
+    # 'dog' given by 2 of 10: each of the 2 sees 1 other match (1/3), the 8 others see 2 (2/3)
+    gts = ['dog'] * 2 + ['cat'] * 8
+    assert vqa_accuracy('dog', gts) == pytest.approx((2 * 1 / 3 + 8 * 2 / 3) / 10)
+    # the prediction's number words become digits, the ground truth's do not
+    assert vqa_accuracy('two', ['two'] * 10) == 0
+    # 3 matches: 3 x 2/3 + 7 x 1 -> 0.9 (mmpretrain's min(1, 3/3) would say 1.0)
+    gts = ['red'] * 3 + ['blue'] * 7
+    assert vqa_accuracy('red', gts) == pytest.approx(0.9)
+    # 4 or more matches is always 1; one match gives 9 x 1/3 / 10 = 0.3
+    assert vqa_accuracy('red', ['red'] * 4 + ['blue'] * 6) == pytest.approx(1.0)
+    assert vqa_accuracy('red', ['red'] + ['blue'] * 9) == pytest.approx(0.3)
+    assert vqa_accuracy('green', ['red'] * 10) == 0
+
+
+def test_prediction_normalisation():
+    assert normalize_answer('Two') == '2'
+    assert normalize_answer('  the Cat\n') == 'cat'
+    assert normalize_answer('an apple') == 'apple'
+    assert normalize_answer('dont') == "don't"
+    assert normalize_answer('couldnt\'ve') == "couldn't've"
+    assert normalize_answer('none') == '0'
+    assert normalize_answer('yes.') == 'yes'
+    assert normalize_answer('3.5') == '3.5'
+    assert normalize_answer('1,000') == '1000'
+    assert normalize_answer('red-white') == 'red white'
+    assert normalize_answer('red - white') == 'red white'
+    # capitalised keys of the official table never match after lower-casing
+    assert normalize_answer('Im') == 'im'
+    assert vqa_accuracy('Two', ['2'] * 10) == 1
+    assert vqa_accuracy('a dog', ['dog'] * 10) == 1
+    assert vqa_accuracy('isnt', ["isn't"] * 10) == 1
+
+
+def test_ground_truth_punctuation_only_when_answers_disagree():
+    # All 10 identical: the ground truth is used as is, so 'yes!' never equals 'yes'.
+    assert vqa_accuracy('yes', ['yes!'] * 10) == 0
+    # Answers disagree: punctuation is processed, 'yes!' -> 'yes ' (no space around '!'),
+    # which still differs from 'yes'; 'yes.' -> 'yes' matches.
+    gts = ['yes.'] * 5 + ['yes!'] * 5
+    assert process_punctuation('yes!') == 'yes '
+    assert vqa_accuracy('yes', gts) == pytest.approx(1.0)
+    # Ground truth gets no article/number processing: 'the dog' stays, 'dog' is predicted.
+    assert vqa_accuracy('the dog', ['the dog'] * 5 + ['cat'] * 5) == 0
+    assert vqa_accuracy('two', ['two'] * 5 + ['2'] * 5) == pytest.approx(1.0)
+
+
+def test_metric_per_answer_type_and_evalai_dump(tmp_path):
+    out = tmp_path / 'res.json'
+    metric = OfficialVQAAcc(dump_evalai=str(out))
+    samples = [
+        dict(question_id=1, pred_answer='yes', gt_answer=['yes'] * 10, answer_type='yes/no'),
+        dict(question_id=2, pred_answer='no', gt_answer=['yes'] * 9 + ['no'],
+             answer_type='yes/no'),
+        dict(question_id=3, pred_answer='two', gt_answer=['2'] * 3 + ['3'] * 7,
+             answer_type='number'),
+        dict(question_id=4, pred_answer='red', gt_answer=['red'] * 10, answer_type='other'),
+        dict(question_id=5, pred_answer='blue', gt_answer=[], answer_type=''),  # test split
+    ]
+    metric.process(None, samples)
+    res = metric.compute_metrics(metric.results)
+    assert res['acc_yes_no'] == pytest.approx(100 * (1 + 0.3) / 2)
+    assert res['acc_number'] == pytest.approx(90)
+    assert res['acc_other'] == pytest.approx(100)
+    assert res['acc'] == pytest.approx(100 * (1 + 0.3 + 0.9 + 1) / 4)
+    dumped = json.loads(out.read_text())
+    assert dumped == [dict(question_id=i, answer=s['pred_answer'])
+                      for i, s in enumerate(samples, 1)]
+
+
+def test_metric_errors():
+    with pytest.raises(ValueError, match='json'):
+        OfficialVQAAcc(dump_evalai='res.txt')
+    with pytest.raises(KeyError, match='pred_answer'):
+        OfficialVQAAcc().process(None, [dict(question_id=1)])

@@ -1,0 +1,114 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+"""Shared VL heads: VQA soft-score BCE, NLVR2 pair head, ITM head and top-k re-ranking."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmpretrain.structures import DataSample
+
+from mmvl.models.multimodal import (ITMHead, NLVR2PairHead, NOT_RERANKED, VQAClassificationHead,
+                                    itm_rerank)
+from mmvl.registry import MODELS
+
+TABLE = ['yes', 'no', '2', 'red']
+
+
+def _vqa_samples():
+    return [DataSample(gt_answer_label=[0, 1], gt_answer_score=[1.0, 0.3]),
+            DataSample(gt_answer_label=[3], gt_answer_score=[0.6]),
+            DataSample(gt_answer_label=[], gt_answer_score=[])]
+
+
+def test_vqa_head_forms():
+    soho = MODELS.build(dict(type='VQAClassificationHead', in_channels=8, hidden_channels=32,
+                             answer_table=TABLE, dropout=0.5))
+    assert [type(m) for m in soho.mlp] == [torch.nn.Linear, torch.nn.ReLU, torch.nn.Dropout,
+                                           torch.nn.Linear]
+    eve = VQAClassificationHead(8, 16, num_answers=4, norm='LN', act='GELU')
+    assert [type(m) for m in eve.mlp] == [torch.nn.Linear, torch.nn.LayerNorm, torch.nn.GELU,
+                                          torch.nn.Linear]
+    with pytest.raises(ValueError, match='norm'):
+        VQAClassificationHead(8, 16, num_answers=4, norm='BN')
+    with pytest.raises(ValueError, match='answer table has 4'):
+        VQAClassificationHead(8, 16, num_answers=5, answer_table=TABLE)
+
+
+def test_vqa_loss_is_soft_bce_times_num_answers():
+    torch.manual_seed(0)
+    head = VQAClassificationHead(8, 16, answer_table=TABLE)
+    feats = torch.randn(3, 8)
+    loss = head.loss(feats, _vqa_samples())['loss_vqa']
+    logits = head(feats)
+    target = torch.tensor([[1.0, 0.3, 0, 0], [0, 0, 0, 0.6], [0, 0, 0, 0]])
+    # sum over answers, mean over the batch, by hand
+    by_hand = -(target * F.logsigmoid(logits) + (1 - target) * F.logsigmoid(-logits))
+    assert loss.item() == pytest.approx(by_hand.sum(1).mean().item(), rel=1e-5)
+    loss.backward()
+    assert all(p.grad is not None for p in head.parameters())
+    with pytest.raises(KeyError, match='gt_answer_label'):
+        head.loss(feats[:1], [DataSample()])
+
+
+def test_vqa_predict():
+    head = VQAClassificationHead(4, 4, answer_table=TABLE)
+    with torch.no_grad():  # make the head the identity-ish: answer i wins for feature e_i
+        head.mlp[0].weight.copy_(torch.eye(4))
+        head.mlp[0].bias.zero_()
+        head.mlp[-1].weight.copy_(torch.eye(4) * 5)
+        head.mlp[-1].bias.zero_()
+    samples = head.predict(torch.eye(4)[[3, 0]], [DataSample(), DataSample()])
+    assert [s.pred_answer for s in samples] == ['red', 'yes']
+    assert samples[0].pred_score == pytest.approx(torch.sigmoid(torch.tensor(5.)).item())
+    assert samples[0].pred_answer_scores.shape == (4, )
+
+
+def test_nlvr2_pair_head_concatenates_both_images():
+    torch.manual_seed(0)
+    head = NLVR2PairHead(6, 12)
+    assert head.mlp[0].in_features == 12
+    f0, f1 = torch.randn(2, 6), torch.randn(2, 6)
+    # the prediction depends on both images, in order
+    assert not torch.allclose(head(f0, f1), head(f1, f0))
+    samples = [DataSample().set_gt_label(1), DataSample().set_gt_label(0)]
+    losses = head.loss(f0, f1, samples)
+    assert losses['loss_nlvr2'].item() == pytest.approx(
+        F.cross_entropy(head(f0, f1), torch.tensor([1, 0])).item())
+    out = head.predict(f0, f1, [DataSample(), DataSample()])
+    assert out[0].pred_score.sum().item() == pytest.approx(1.0)
+    assert int(out[0].pred_label) == int(head(f0, f1)[0].argmax())
+
+
+def test_itm_head():
+    head = ITMHead(4)
+    assert head.fc.bias is None
+    feats = torch.randn(5, 4)
+    labels = torch.tensor([1, 0, 1, 0, 0])
+    losses = head.loss(feats, labels)
+    assert losses['loss_itm'].item() == pytest.approx(
+        F.cross_entropy(head(feats), labels).item())
+    assert torch.allclose(head.scores(feats), head(feats)[:, 1])
+    assert torch.allclose(head.scores(feats, 'prob'), head(feats).softmax(1)[:, 1])
+
+
+def test_itm_rerank_changes_only_the_topk():
+    first = torch.tensor([[0.9, 0.1, 0.5, 0.3],
+                          [0.2, 0.8, 0.1, 0.7]])
+    second = torch.tensor([[1., 2., 3., 4.], [5., 6., 7., 8.]])
+    calls = []
+
+    def score_fn(q, cand):
+        calls.append((q, sorted(cand.tolist())))
+        return second[q, cand]
+
+    out = itm_rerank(first, 2, score_fn)
+    assert calls == [(0, [0, 2]), (1, [1, 3])]
+    expected = torch.full((2, 4), NOT_RERANKED)
+    expected[0, [0, 2]] = torch.tensor([1., 3.])
+    expected[1, [1, 3]] = torch.tensor([6., 8.])
+    assert torch.equal(out, expected)
+    # the re-ranked order differs from the first stage only inside the top-k
+    assert out[0].argmax() == 2 and first[0].argmax() == 0
+    # topk=None (or >= C) re-scores every pair
+    assert torch.equal(itm_rerank(first, None, lambda q, c: second[q, c]), second)
+    assert torch.equal(itm_rerank(first, 10, lambda q, c: second[q, c]), second)
+    with pytest.raises(ValueError, match='returned shape'):
+        itm_rerank(first, 2, lambda q, c: torch.zeros(3))
