@@ -175,8 +175,8 @@ class ImageCorruption(BaseTransform):
             Defaults to 3.
         seed (int, optional): None draws from numpy's global generator (which mmengine seeds per
             worker): a fresh corruption at every load. An integer makes the draws (corruption,
-            severity, noise) a function of ``(seed, img_path)`` (of ``seed`` alone without an
-            ``img_path``): a fixed corrupted dataset. Defaults to None.
+            severity, noise) a function of ``seed`` and the last three parts of ``img_path`` (of
+            ``seed`` alone without an ``img_path``): a fixed corrupted dataset. Defaults to None.
         channel_order (str): Channel order of ``results['img']``, ``'bgr'`` (mmcv's
             ``LoadImageFromFile``) or ``'rgb'``. Defaults to ``'bgr'``.
     """
@@ -207,8 +207,10 @@ class ImageCorruption(BaseTransform):
     def _rng(self, results: dict) -> np.random.Generator:
         if self.seed is None:
             return np.random.default_rng(np.random.randint(2**31))
-        path = str(results.get('img_path', ''))
-        return np.random.default_rng([self.seed, zlib.crc32(path.encode())])
+        # the last three path parts (e.g. train/circle/circle_00000.png): the same corruption
+        # wherever the data set is stored
+        name = '/'.join(str(results.get('img_path', '')).replace('\\', '/').split('/')[-3:])
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
 
     def transform(self, results: dict) -> dict:
         rng = self._rng(results)

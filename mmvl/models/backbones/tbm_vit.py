@@ -48,6 +48,15 @@ class TokenBoostingMixin:
             else:
                 self.layers[i].register_forward_pre_hook(partial(self._boost_input, str(i)))
 
+    def init_weights(self) -> None:
+        """The ViT's init, then each TBM's own (``ModuleDict`` children are not reached by
+        ``BaseModule.init_weights``), unless the backbone loads pre-trained weights."""
+        super().init_weights()
+        init_cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
+        if not any(isinstance(c, dict) and c.get('type') == 'Pretrained' for c in init_cfgs):
+            for tbm in self.tbms.values():
+                tbm.init_weights()
+
     def _boost_output(self, key, module, args, output):
         return self.tbms[key](output)
 

@@ -1,0 +1,155 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+"""ImageNet-C corruptions (TBM's corrupted-data setting): hand computations per severity."""
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.ndimage import gaussian_filter
+
+from mmvl.datasets.transforms import ImageCorruption, corrupt
+from mmvl.datasets.transforms.image_corruption import disk_kernel
+from mmvl.registry import TRANSFORMS
+
+# make_imagenet_c.py (hendrycks/robustness), written out again here
+GAUSSIAN_STD = [.08, .12, .18, .26, .38]
+GAUSSIAN_SIGMA = [1, 2, 3, 4, 6]
+DEFOCUS = [(3, .1), (4, .5), (6, .5), (8, .5), (10, .5)]
+CONTRAST = [.4, .3, .2, .1, .05]
+BRIGHTNESS = [.1, .2, .3, .4, .5]
+PIXELATE = [.6, .5, .4, .3, .25]
+
+
+def photo(h=24, w=20, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize('severity', range(1, 6))
+def test_gaussian_noise(severity):
+    img = photo()
+    out = corrupt(img, 'gaussian_noise', severity, np.random.default_rng(7))
+    noise = np.random.default_rng(7).normal(size=img.shape) * GAUSSIAN_STD[severity - 1]
+    expected = np.uint8(np.clip(img / 255. + noise, 0, 1) * 255)
+    assert np.array_equal(out, expected)
+
+
+@pytest.mark.parametrize('severity', range(1, 6))
+def test_gaussian_blur(severity):
+    img = photo()
+    sigma = GAUSSIAN_SIGMA[severity - 1]
+    # skimage's gaussian: scipy's filter per channel, edges repeated, kernel cut at 4 sigma
+    expected = np.stack([gaussian_filter(img[..., c] / 255., sigma, mode='nearest', truncate=4.)
+                         for c in range(3)], axis=2)
+    out = corrupt(img, 'gaussian_blur', severity)
+    assert np.abs(out.astype(int) - np.uint8(np.clip(expected, 0, 1) * 255)).max() <= 1
+
+
+@pytest.mark.parametrize('severity', range(1, 6))
+def test_defocus_blur_spreads_a_point_into_the_disk(severity):
+    radius, alias = DEFOCUS[severity - 1]
+    kernel = disk_kernel(radius, alias)
+    half = max(8, radius)
+    # normalised before the anti-aliasing blur, whose reflected border adds a little at r = 8
+    assert kernel.shape == (2 * half + 1, ) * 2 and abs(kernel.sum() - 1) < 0.02
+    # the hand-made disk: cells within the radius, equal weights, before anti-aliasing
+    grid = np.arange(-half, half + 1)
+    inside = (grid[:, None]**2 + grid[None, :]**2) <= radius**2
+    assert kernel[half, half] > 0 and kernel[0, 0] < kernel[half, half] / 10
+    assert kernel[inside].sum() > 0.75
+    # a single white point on black becomes the kernel (symmetric: no flip) times 255
+    size = 2 * half + 1 + 8
+    img = np.zeros((size, size, 3), np.uint8)
+    img[size // 2, size // 2] = 255
+    out = corrupt(img, 'defocus_blur', severity)
+    lo = size // 2 - half
+    expected = np.uint8(np.clip(kernel, 0, 1) * 255)
+    assert np.abs(out[lo:lo + 2 * half + 1, lo:lo + 2 * half + 1, 0].astype(int)
+                  - expected).max() <= 1
+    assert np.array_equal(out[..., 0], out[..., 2])
+
+
+@pytest.mark.parametrize('severity', range(1, 6))
+def test_contrast(severity):
+    img = photo()
+    c = CONTRAST[severity - 1]
+    x = img / 255.
+    mean = x.reshape(-1, 3).mean(0)
+    expected = np.uint8(np.clip((x - mean) * c + mean, 0, 1) * 255)
+    assert np.array_equal(corrupt(img, 'contrast', severity), expected)
+
+
+@pytest.mark.parametrize('severity', range(1, 6))
+def test_brightness_of_grey_adds_to_the_value(severity):
+    """Grey pixels have no saturation: HSV value + c is every channel + c."""
+    img = np.full((4, 4, 3), 100, np.uint8)
+    img[0, 0] = 250
+    out = corrupt(img, 'brightness', severity)
+    c = BRIGHTNESS[severity - 1]
+    assert np.abs(out[1, 1].astype(int) - int(min(100 / 255. + c, 1) * 255)).max() <= 1
+    assert np.all(out[0, 0] == 255)
+
+
+@pytest.mark.parametrize('severity', range(1, 6))
+def test_pixelate_averages_boxes(severity):
+    img = photo(20, 20)
+    c = PIXELATE[severity - 1]
+    small = int(20 * c)
+    out = corrupt(img, 'pixelate', severity)
+    expected = Image.fromarray(img).resize((small, small), Image.BOX).resize((20, 20), Image.BOX)
+    assert np.array_equal(out, np.asarray(expected))
+    assert len(np.unique(out.reshape(-1, 3), axis=0)) <= small * small * 4
+
+
+def test_saturate_and_jpeg_run_at_every_severity():
+    img = photo()
+    for name in ('saturate', 'jpeg_compression', 'shot_noise', 'impulse_noise', 'speckle_noise'):
+        outs = [corrupt(img, name, s, np.random.default_rng(0)) for s in range(1, 6)]
+        assert all(o.shape == img.shape and o.dtype == np.uint8 for o in outs)
+        assert not np.array_equal(outs[0], outs[4])
+    # JPEG quality 7 (severity 5) loses more than quality 25 (severity 1)
+    err = [np.abs(corrupt(img, 'jpeg_compression', s).astype(int) - img).mean() for s in (1, 5)]
+    assert err[1] > err[0]
+
+
+def test_impulse_noise_sets_the_share_of_values():
+    img = np.full((100, 100, 3), 128, np.uint8)
+    out = corrupt(img, 'impulse_noise', 5, np.random.default_rng(0))  # amount 0.27
+    salt, pepper = (out == 255).mean(), (out == 0).mean()
+    assert abs(salt + pepper - 0.27) < 0.01 and abs(salt - pepper) < 0.01
+
+
+def test_transform_is_deterministic_given_a_seed():
+    img = photo()
+    results = lambda path: dict(img=img.copy(), img_path=path)  # noqa: E731
+    t = TRANSFORMS.build(dict(type='ImageCorruption', corruption='noise', severity=[3, 5],
+                              seed=0))
+    a = t(results('/data/a/train/circle/c0.png'))
+    b = t(results('/elsewhere/train/circle/c0.png'))  # same last three path parts
+    c = t(results('/data/a/train/circle/c1.png'))
+    assert np.array_equal(a['img'], b['img']) and a['corruption'] == b['corruption']
+    assert not np.array_equal(a['img'], c['img'])
+    assert a['corruption'] in ('gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise')
+    # another seed, another corrupted dataset
+    other = ImageCorruption('noise', [3, 5], seed=1)(results('/data/a/train/circle/c0.png'))
+    assert not np.array_equal(a['img'], other['img'])
+    # no seed: numpy's global generator (seeded per dataloader worker by mmengine)
+    t = ImageCorruption('gaussian_noise', 2)
+    np.random.seed(4)
+    first = t(results('x.png'))['img']
+    np.random.seed(4)
+    assert np.array_equal(t(results('x.png'))['img'], first)
+    assert not np.array_equal(t(results('x.png'))['img'], first)
+
+
+def test_transform_converts_bgr():
+    img = photo()
+    bgr = ImageCorruption('brightness', 3, channel_order='bgr')(dict(img=img[..., ::-1].copy()))
+    assert np.array_equal(bgr['img'][..., ::-1], corrupt(img, 'brightness', 3))
+    assert bgr['severity'] == 3
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match='fog'):
+        ImageCorruption('fog')
+    with pytest.raises(ValueError, match='severity'):
+        ImageCorruption('contrast', severity=6)
+    with pytest.raises(ValueError, match='uint8'):
+        corrupt(np.zeros((4, 4), np.uint8), 'contrast', 1)
