@@ -118,9 +118,9 @@ def mmvl_cmae():
         model[key].update(num_patches=L, embed_dim=C, decoder_embed_dim=D, decoder_num_heads=2,
                           decoder_depth=DEC_DEPTH, predict_feature_dim=out)
     model.projector.update(in_channels=C, hid_channels=HID, out_channels=OUT,
-                           norm_cfg=dict(type='BN', eps=1e-6))
+                           norm_cfg=dict(type='BN1d', eps=1e-6))
     model.contrastive_head.predictor.update(in_channels=OUT, hid_channels=HID, out_channels=OUT,
-                                            norm_cfg=dict(type='BN', eps=1e-6))
+                                            norm_cfg=dict(type='BN1d', eps=1e-6))
     init_default_scope('mmvl')
     return MODELS.build(model)
 
