@@ -7,11 +7,13 @@ from .samplers import MetaCompositionalSampler, MultiSourceTaskSampler
 from .transforms import (CategoryPrompt, GroundingSafeRandomCrop, SampleExpression,
                          SwapLeftRightOnFlip)
 from .visual_genome_det import VisualGenomeDetDataset
+from .video import RawframeDataset, VideoDataset
 from .virtual_sets import VirtualSetSplitter, VirtualSplit
 
 __all__ = [
     'AnnotationError', 'CocoDataset', 'ConceptParser', 'novelty_level', 'RefCOCODataset',
     'MetaCompositionalSampler', 'MultiSourceTaskSampler', 'CategoryPrompt',
     'GroundingSafeRandomCrop', 'SampleExpression', 'SwapLeftRightOnFlip',
-    'VirtualSetSplitter', 'VirtualSplit', 'VisualGenomeDetDataset'
+    'VirtualSetSplitter', 'VirtualSplit', 'VisualGenomeDetDataset', 'RawframeDataset',
+    'VideoDataset'
 ]

@@ -13,6 +13,7 @@ from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .multimodal import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
+from .recognizers import *  # noqa: F401,F403
 from .roi_heads import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
 from .selfsup import *  # noqa: F401,F403
