@@ -92,7 +92,7 @@ def update_params_all(optim_wrapper: Union[OptimWrapper, OptimWrapperDict],
     fills every parameter's gradient, and each wrapper clips and steps its own parameters
     when its accumulation window is full.
     """
-    if isinstance(optim_wrapper, OptimWrapper):
+    if not isinstance(optim_wrapper, OptimWrapperDict):  # (a dict is an OptimWrapper too)
         optim_wrapper.update_params(loss)
         return
     wrappers = list(optim_wrapper.values())

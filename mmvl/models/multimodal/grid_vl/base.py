@@ -72,8 +72,9 @@ class GridVLBaseModel(BaseModel):
                    optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
                    ) -> Dict[str, torch.Tensor]:
         """Forward, one backward pass, and a step of every optimizer."""
-        context_owner = (optim_wrapper if isinstance(optim_wrapper, OptimWrapper)
-                         else list(optim_wrapper.values())[0])
+        # OptimWrapperDict subclasses OptimWrapper but has no context of its own
+        context_owner = (list(optim_wrapper.values())[0]
+                         if isinstance(optim_wrapper, OptimWrapperDict) else optim_wrapper)
         with context_owner.optim_context(self):
             data = self.data_preprocessor(data, True)
             losses = self._run_forward(data, mode='loss')

@@ -168,15 +168,14 @@ class GridVLEncoder(BaseModule):
         c5 = self.backbone(images)[-1]
         x = F.max_pool2d(c5, self.pool_stride, stride=self.pool_stride)
         feats = self.proj(x)
-        valid = self.valid_mask(images.shape[-2:], feats.shape[-2:], data_samples,
-                                feats.device)
+        valid = self.valid_mask(len(images), images.shape[-2:], feats.shape[-2:],
+                                data_samples, feats.device)
         return feats, valid
 
     @staticmethod
-    def valid_mask(pad_hw: Sequence[int], grid_hw: Sequence[int],
+    def valid_mask(batch: int, pad_hw: Sequence[int], grid_hw: Sequence[int],
                    data_samples: Optional[list], device) -> Tensor:
-        """Grid cells whose receptive top-left pixel lies inside the real image."""
-        batch = len(data_samples) if data_samples is not None else 1
+        """B x h x w, True at grid cells whose top-left input pixel is inside the image."""
         h, w = grid_hw
         stride_h, stride_w = pad_hw[0] / h, pad_hw[1] / w
         valid = torch.ones(batch, h, w, dtype=torch.bool, device=device)
