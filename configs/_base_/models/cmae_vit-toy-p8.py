@@ -7,6 +7,12 @@ patch_size = 8
 vit_toy = dict(embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512)
 num_patches = (img_size // patch_size)**2
 temperature = 0.07
+# the authors' init: xavier-uniform linears and unit LayerNorms in the encoder and decoders;
+# projector and predictor keep PyTorch's linear init and unit BN weights
+xavier = [
+    dict(type='Xavier', layer='Linear', distribution='uniform'),
+    dict(type='Constant', layer='LayerNorm', val=1.0, bias=0.0)
+]
 
 _decoder = dict(
     type='mmpretrain.MAEPretrainDecoder',
@@ -17,7 +23,8 @@ _decoder = dict(
     embed_dim=vit_toy['embed_dims'],
     decoder_embed_dim=64,
     decoder_num_heads=4,
-    mlp_ratio=4.)
+    mlp_ratio=4.,
+    init_cfg=xavier)
 model = dict(
     type='CMAE',
     data_preprocessor=dict(
@@ -31,7 +38,8 @@ model = dict(
         img_size=img_size,
         patch_size=patch_size,
         block_size=2,
-        mask_ratio=0.65),
+        mask_ratio=0.65,
+        init_cfg=xavier),
     target_backbone=dict(
         type='CMAEViT',
         arch=vit_toy,
@@ -77,8 +85,4 @@ model = dict(
         temperature=temperature),
     base_momentum=0.004,
     end_momentum=0.004,
-    target_update='after_step',
-    init_cfg=[
-        dict(type='Xavier', layer='Linear', distribution='uniform'),
-        dict(type='Constant', layer='LayerNorm', val=1.0, bias=0.0)
-    ])
+    target_update='after_step')
