@@ -9,6 +9,7 @@ from .transforms import (CategoryPrompt, GroundingSafeRandomCrop, SampleExpressi
 from .visual_genome_det import VisualGenomeDetDataset
 from .video import RawframeDataset, VideoDataset
 from .virtual_sets import VirtualSetSplitter, VirtualSplit
+from .vl import *  # noqa: F401,F403 (registers the vision-language datasets)
 
 __all__ = [
     'AnnotationError', 'CocoDataset', 'ConceptParser', 'novelty_level', 'RefCOCODataset',

@@ -2,6 +2,7 @@
 from .image_text_pretrain import (CC3MPretrain, COCOCaptionPretrain, ImageTextPretrainDataset,
                                   SBUPretrain, VGRegionCaptionPretrain, group_captions)
 from .nlvr2 import NLVR2Dataset, check_nlvr2_file
+from .region_vqa import LoadRegionFeatures, PackRegionVQAInputs, RegionFeatureVQADataset
 from .retrieval import KarpathyRetrieval
 from .snli_ve import SNLI_VE_CLASSES, SNLIVEDataset
 from .vqa import VQAv2Dataset, answer_score, build_answer_table, load_answer_table
@@ -10,5 +11,6 @@ __all__ = [
     'CC3MPretrain', 'COCOCaptionPretrain', 'ImageTextPretrainDataset', 'SBUPretrain',
     'VGRegionCaptionPretrain', 'group_captions', 'NLVR2Dataset', 'check_nlvr2_file',
     'KarpathyRetrieval', 'SNLI_VE_CLASSES', 'SNLIVEDataset', 'VQAv2Dataset', 'answer_score',
-    'build_answer_table', 'load_answer_table'
+    'build_answer_table', 'load_answer_table', 'LoadRegionFeatures', 'PackRegionVQAInputs',
+    'RegionFeatureVQADataset'
 ]

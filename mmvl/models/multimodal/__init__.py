@@ -2,6 +2,7 @@
 from .grid_vl import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .pixel_bert import *  # noqa: F401,F403
+from .region_vqa import *  # noqa: F401,F403
 from .retrieval import NOT_RERANKED, itm_rerank
 from .soho import *  # noqa: F401,F403
 from .text_utils import WholeWordMasker, build_tokenizer, word_ids_of
