@@ -106,3 +106,15 @@ def test_toy_pipeline_packs_two_views_and_offsets(toyworld):
     assert online.shape == target.shape == (3, 64, 64)
     (zero, (dy, dx)) = packed['data_samples'].shift_offset
     assert zero == (0, 0) and 0 <= dy <= 9 and 0 <= dx <= 9
+
+
+def test_paper_pipeline_gives_224_px_views_within_31_px(toyworld):
+    init_default_scope('mmvl')
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/_base_/datasets/imagenet_bs128_cmae.py'))
+    pipeline = Compose([TRANSFORMS.build(t) for t in cfg.train_pipeline])
+    image = sorted(glob.glob(osp.join(toyworld, 'imagenet/train/*/*.png')))[0]
+    for _ in range(5):
+        packed = pipeline(dict(img_path=image))
+        assert [v.shape for v in packed['inputs']] == [(3, 224, 224)] * 2
+        (dy, dx) = packed['data_samples'].shift_offset[1]
+        assert 0 <= dy <= 31 and 0 <= dx <= 31
