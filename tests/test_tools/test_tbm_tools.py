@@ -10,6 +10,7 @@ from test_mae_and_project import NO_WORKERS, run
 
 TBM_C = get_config_path('tbm/mae-tbm_vit-toy-p8_1xb32-800it_toyworld-c.py')
 PROBE_C = get_config_path('tbm/benchmarks/vit-tbm-toy-p8_linear-1xb64-300it_toyworld-c.py')
+PLAIN_PROBE_C = get_config_path('tbm/benchmarks/vit-toy-p8_linear-1xb64-300it_toyworld-c.py')
 
 
 def test_tbm_pretrain_convert_probe_on_corrupted_data(toyworld, tmp_path):
@@ -27,6 +28,14 @@ def test_tbm_pretrain_convert_probe_on_corrupted_data(toyworld, tmp_path):
                '--dst-prefix', 'backbone.', '--check-config', PROBE_C,
                '--allow-missing', 'ln2.*'])
     assert 'loads into the backbone of' in out
+    # without the TBMs, into mmpretrain's plain VisionTransformer (TBM removed downstream)
+    plain = str(tmp_path / 'plain_backbone.pth')
+    out = run(['tools/model_converters/selfsup_to_backbone.py', checkpoint, plain,
+               '--exclude', 'tbms.*', '--check-config', PLAIN_PROBE_C,
+               '--allow-missing', 'ln2.*'])
+    assert 'loads into the backbone of' in out
+    meta = torch.load(plain, weights_only=True)['meta']
+    assert 'backbone.tbms.*' in meta['dropped']
     probe = str(tmp_path / 'probe')
     log = run(['tools/train.py', PROBE_C, '--work-dir', probe, '--cfg-options',
                *toyworld_cfg_options(toyworld, 'shapes'), *NO_WORKERS, 'train_cfg.max_iters=2',

@@ -13,6 +13,9 @@ the conversion is a selection, not a rename:
   checkpoint=...)`` on a backbone loads; use ``--dst-prefix backbone.`` for a whole-model
   checkpoint);
 - every other key is dropped, and the dropped top-level modules are listed;
+- ``--exclude`` drops backbone keys too (fnmatch patterns on the key without its prefix), e.g.
+  ``'tbms.*'`` for a TBM backbone going into a plain ``VisionTransformer`` (TBM removed
+  downstream);
 - with ``--check-config``, the result is loaded strictly into the backbone that the config
   builds (``model.backbone``), and any missing or unexpected key is an error. mmpretrain's and
   mmdet's ResNets share their key names, so one file serves both. Layers that exist only
@@ -74,13 +77,17 @@ def convert_checkpoint(src: str, convert: Callable[[Dict[str, Tensor]], tuple]) 
 
 
 def extract_backbone(state_dict: Dict[str, Tensor], src_prefix: str = 'backbone.',
-                     dst_prefix: str = '') -> Tuple[Dict[str, Tensor], Sequence[str]]:
+                     dst_prefix: str = '',
+                     exclude: Sequence[str] = ()) -> Tuple[Dict[str, Tensor], Sequence[str]]:
     """Select the keys under ``src_prefix`` and re-prefix them with ``dst_prefix``.
 
     Args:
         state_dict (dict[str, Tensor]): The pre-training model's state dict.
         src_prefix (str): Prefix of the backbone's keys. Defaults to ``'backbone.'``.
         dst_prefix (str): Prefix of the output keys. Defaults to ``''``.
+        exclude (Sequence[str]): fnmatch patterns of backbone keys (without ``src_prefix``) to
+            drop as well; each dropped one is listed as ``<src_prefix><pattern>``. Defaults
+            to ().
 
     Returns:
         tuple:
@@ -91,7 +98,12 @@ def extract_backbone(state_dict: Dict[str, Tensor], src_prefix: str = 'backbone.
     dropped = set()
     for key, value in state_dict.items():
         if key.startswith(src_prefix):
-            out[dst_prefix + key[len(src_prefix):]] = value
+            name = key[len(src_prefix):]
+            matched = [p for p in exclude if fnmatch.fnmatchcase(name, p)]
+            if matched:
+                dropped.add(src_prefix + matched[0])
+            else:
+                out[dst_prefix + name] = value
         else:
             dropped.add(key.split('.', 1)[0])
     if not out:
@@ -153,6 +165,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--dst-prefix', default='',
                         help='prefix of the output keys (default: none; backbone. for a '
                         'whole-model checkpoint)')
+    parser.add_argument('--exclude', nargs='+', default=[],
+                        help='fnmatch patterns of backbone keys (without the prefix) to drop, '
+                        "e.g. 'tbms.*' (TBM's token boosting modules)")
     parser.add_argument('--check-config', default=None,
                         help='a downstream config whose model.backbone must load the result '
                         'strictly')
@@ -166,7 +181,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
 
     def convert(state_dict):
-        backbone, dropped = extract_backbone(state_dict, args.src_prefix, args.dst_prefix)
+        backbone, dropped = extract_backbone(state_dict, args.src_prefix, args.dst_prefix,
+                                             args.exclude)
         if args.check_config:
             check_against({k[len(args.dst_prefix):]: v for k, v in backbone.items()},
                           build_config_backbone(args.check_config), args.allow_missing)
