@@ -112,3 +112,26 @@ def test_itm_rerank_changes_only_the_topk():
     assert torch.equal(itm_rerank(first, 10, lambda q, c: second[q, c]), second)
     with pytest.raises(ValueError, match='returned shape'):
         itm_rerank(first, 2, lambda q, c: torch.zeros(3))
+
+
+def test_vqa_head_reads_answer_table_file(tmp_path):
+    path = tmp_path / 'table.json'
+    path.write_text('["yes", "no", "2"]')
+    head = VQAClassificationHead(4, 8, answer_table=str(path))
+    assert head.num_answers == 3 and head.answer_table == ['yes', 'no', '2']
+
+
+def test_vl_data_preprocessor_pads_to_32_and_keeps_real_size():
+    from mmvl.models.data_preprocessors import VLDataPreprocessor
+    pre = VLDataPreprocessor(mean=[1, 2, 3], std=[1, 1, 2], to_rgb=False)
+    images = [torch.zeros(3, 50, 70, dtype=torch.uint8),
+              torch.full((3, 64, 40), 5, dtype=torch.uint8)]
+    samples = [DataSample(metainfo=dict(img_shape=(50, 70))), DataSample()]
+    out = pre(dict(inputs=images, data_samples=samples))
+    batch, samples = out['images'], out['data_samples']
+    assert batch.shape == (2, 3, 64, 96)
+    assert torch.allclose(batch[0, :, 0, 0], torch.tensor([-1., -2., -1.5]))  # per channel
+    assert torch.allclose(batch[1, :, 0, 0], torch.tensor([4., 3., 1.]))
+    assert (batch[0, :, 50:, :] == 0).all() and (batch[1, :, :, 40:] == 0).all()  # padding
+    assert samples[0].img_shape == (50, 70) and samples[1].img_shape == (64, 40)
+    assert samples[0].pad_shape == (64, 96)

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
+from mmvl.datasets.vl.vqa import load_answer_table
 from mmvl.registry import MODELS
 
 
@@ -45,8 +46,9 @@ class VQAClassificationHead(BaseModule):
         hidden_channels (int): Width of the hidden layer.
         num_answers (int, optional): Size of the answer table. Defaults to None (taken from
             ``answer_table``).
-        answer_table (list[str], optional): The answers, needed by :meth:`predict` to name
-            the prediction. Defaults to None.
+        answer_table (list[str] | str, optional): The answers (or a json file of them, see
+            :func:`~mmvl.datasets.vl.load_answer_table`), needed by :meth:`predict` to name the
+            prediction. Defaults to None.
         dropout (float): Dropout after the activation. Defaults to 0.0 (SOHO: 0.5).
         norm (str): ``'none'`` (SOHO) or ``'LN'`` (EVE) after the hidden layer.
             Defaults to 'none'.
@@ -55,10 +57,12 @@ class VQAClassificationHead(BaseModule):
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, num_answers: Optional[int] = None,
-                 answer_table: Optional[List[str]] = None, dropout: float = 0.0,
+                 answer_table: Union[List[str], str, None] = None, dropout: float = 0.0,
                  norm: Literal['none', 'LN'] = 'none', act: Literal['ReLU', 'GELU'] = 'ReLU',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if isinstance(answer_table, str):
+            answer_table = load_answer_table(answer_table)
         if num_answers is None and answer_table is None:
             raise ValueError('give num_answers or answer_table')
         if answer_table is not None and num_answers is not None \

@@ -1,0 +1,66 @@
+# Copyright (c) mmvl contributors. All rights reserved.
+"""Batches of differently sized images for grid vision-language models.
+
+SOHO (Huang et al., CVPR 2021; code: keep-ratio resize, pad to a multiple of 32) and Pixel-BERT
+(Huang et al., 2020, Sec. 4.1: short side 800, long side <= 1333) feed whole images of their
+own aspect ratio. mmpretrain's ``MultiModalDataPreprocessor`` stacks same-size images (a list
+is read as video frames); this one pads a list of images to a common size divisible by
+``pad_size_divisor`` (bottom / right padding, like mmdet's ``DetDataPreprocessor``) and records
+``batch_input_shape`` and ``pad_shape`` in each sample, while ``img_shape`` (set by the pipeline)
+keeps the real size so models can mask the padding.
+"""
+from typing import Optional, Sequence
+
+import torch
+from mmengine.model.utils import stack_batch
+from mmpretrain.models.utils import MultiModalDataPreprocessor
+
+from mmvl.registry import MODELS
+
+
+@MODELS.register_module()
+class VLDataPreprocessor(MultiModalDataPreprocessor):
+    """Normalise images and pad the batch: returns ``images`` (B x 3 x H x W) and samples.
+
+    Args:
+        mean (Sequence[float], optional): Per-channel mean. Defaults to None.
+        std (Sequence[float], optional): Per-channel std. Defaults to None.
+        pad_size_divisor (int): Padded height and width are multiples of it. Defaults to 32.
+        pad_value (float): Value of padded pixels (after normalisation). Defaults to 0.
+        to_rgb (bool): Convert BGR to RGB. Defaults to True.
+    """
+
+    def __init__(self, mean: Optional[Sequence[float]] = None,
+                 std: Optional[Sequence[float]] = None, pad_size_divisor: int = 32,
+                 pad_value: float = 0, to_rgb: bool = True) -> None:
+        super().__init__(mean=mean, std=std, pad_size_divisor=pad_size_divisor,
+                         pad_value=pad_value, to_rgb=to_rgb)
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        """Normalise each image, then pad them to one size."""
+        data = self.cast_data(data)
+        imgs = data.get('inputs')
+        samples = data.get('data_samples')
+        if isinstance(imgs, torch.Tensor):
+            imgs = list(imgs)
+        if imgs is None:
+            return {'images': None, 'data_samples': samples}
+        processed = []
+        for img in imgs:
+            if img.dim() != 3:
+                raise ValueError('VLDataPreprocessor expects C x H x W images, got shape '
+                                 f'{tuple(img.shape)}')
+            if self.to_rgb and img.size(0) == 3:
+                img = img.flip(0)
+            img = img.float()
+            if self._enable_normalize:
+                img = (img - self.mean.view(-1, 1, 1)) / self.std.view(-1, 1, 1)
+            processed.append(img)
+        batch = stack_batch(processed, self.pad_size_divisor, self.pad_value)
+        if samples is not None:
+            for sample, img in zip(samples, processed):
+                sample.set_metainfo(dict(batch_input_shape=tuple(batch.shape[-2:]),
+                                         pad_shape=tuple(batch.shape[-2:])))
+                if 'img_shape' not in sample.metainfo:
+                    sample.set_metainfo(dict(img_shape=tuple(img.shape[-2:])))
+        return {'images': batch, 'data_samples': samples}
