@@ -1,6 +1,6 @@
 # Copyright (c) mmvl contributors. All rights reserved.
 """Normalise batches of video clips (mmaction2 ``ActionDataPreprocessor``, format NCTHW)."""
-from typing import List, Sequence, Union
+from typing import Sequence
 
 import torch
 from mmengine.model import BaseDataPreprocessor
@@ -14,8 +14,8 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
     """Stack, cast to float and normalise clips packed by ``PackVideoInputs``.
 
     The packed inputs of one sample may be a clip C x T x H x W, views V x C x T x H x W, or a
-    list of clips (one per view, e.g. CMAE-V's ``[online, target]``). The output keeps that
-    form with a batch dimension in front: B x C x T x H x W, B x V x C x T x H x W, or a list
+    list of clips (one per view, e.g. CMAE-V's ``[online, target]``). After
+    ``default_collate`` the output keeps that form with a batch dimension in front: B x C x T x H x W, B x V x C x T x H x W, or a list
     of B x C x T x H x W tensors (what mmpretrain's ``MAE`` and mmvl's ``CMAE`` take).
 
     Args:
@@ -33,9 +33,7 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
         self.register_buffer('mean', torch.tensor(mean).view(-1, 1, 1, 1), False)
         self.register_buffer('std', torch.tensor(std).view(-1, 1, 1, 1), False)
 
-    def _normalise(self, clips: Union[Tensor, List[Tensor]]) -> Tensor:
-        if isinstance(clips, (list, tuple)):
-            clips = torch.stack(list(clips))
+    def _normalise(self, clips: Tensor) -> Tensor:
         channels = clips.shape[-4]
         if channels != len(self.mean):
             raise ValueError(f'clips have {channels} channels (shape {tuple(clips.shape)}), '
@@ -46,9 +44,8 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
         """Normalise ``data['inputs']``; ``data_samples`` pass through.
 
         Args:
-            data (dict): ``inputs`` (a list over samples, or a list over views of lists over
-                samples, as ``pseudo_collate`` / ``default_collate`` give) and
-                ``data_samples``.
+            data (dict): ``inputs`` collated by ``default_collate`` (as mmpretrain's configs
+                do): a tensor, or a list of tensors (one per view); and ``data_samples``.
             training (bool): Unused.
 
         Returns:
@@ -58,8 +55,10 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
         inputs = data['inputs']
         if isinstance(inputs, Tensor):
             batch = self._normalise(inputs)
-        elif isinstance(inputs[0], (list, tuple)):  # views, each a list over samples
+        elif isinstance(inputs, (list, tuple)) and all(isinstance(v, Tensor) for v in inputs):
             batch = [self._normalise(view) for view in inputs]
         else:
-            batch = self._normalise(inputs)
+            raise TypeError('VideoDataPreprocessor needs inputs collated by default_collate '
+                            "(collate_fn=dict(type='default_collate')): a tensor or a list of "
+                            f'tensors, got {type(inputs).__name__}')
         return dict(inputs=batch, data_samples=data.get('data_samples'))
