@@ -312,3 +312,91 @@ def test_cc3m_and_sbu_lists(tmp_path):
     with pytest.raises(AnnotationError, match='3 captions but .*urls2.txt has 1 urls'):
         SBUPretrain(data_root=str(tmp_path), ann_file='caps.txt', url_file='urls2.txt',
                     data_prefix='img')
+
+
+def test_karpathy_val_test_images_left_out_of_pretraining(tmp_path):
+    karpathy = dict(images=[dict(cocoid=1, split='train', filename='a', sentences=[]),
+                            dict(cocoid=2, split='test', filename='b', sentences=[]),
+                            dict(cocoid=3, split='val', filename='c', sentences=[])])
+    _dump(tmp_path / 'dataset_coco.json', karpathy)
+    _dump(tmp_path / 'caps.json', dict(
+        images=[dict(id=i, file_name=f'{i}.jpg') for i in (1, 2, 3)],
+        annotations=[dict(image_id=i, caption=f'c{i}') for i in (1, 2, 3)]))
+    ds = COCOCaptionPretrain(data_root=str(tmp_path), ann_file='caps.json',
+                             karpathy_exclude='dataset_coco.json')
+    assert [ds.get_data_info(i)['image_id'] for i in range(len(ds))] == [1]
+    _dump(tmp_path / 'regions.json', [
+        dict(id=i, regions=[dict(image_id=i, phrase=f'p{i}')]) for i in (10, 11, 12)])
+    _dump(tmp_path / 'image_data.json', [dict(image_id=10, coco_id=2),
+                                         dict(image_id=11, coco_id=None),
+                                         dict(image_id=12, coco_id=1)])
+    vg = VGRegionCaptionPretrain(data_root=str(tmp_path), ann_file='regions.json',
+                                 karpathy_exclude='dataset_coco.json',
+                                 image_data='image_data.json')
+    assert [vg.get_data_info(i)['image_id'] for i in range(len(vg))] == [11, 12]
+    with pytest.raises(ValueError, match='needs image_data'):
+        VGRegionCaptionPretrain(data_root=str(tmp_path), ann_file='regions.json',
+                                karpathy_exclude='dataset_coco.json')
+
+
+# ------------------------------------------------------------------------- data base configs
+VL_BASES = ['toyworld_vqa.py', 'toyworld_nlvr2.py', 'toyworld_retrieval.py',
+            'toyworld_caption_pretrain.py']
+PAPER_BASES = ['vqav2.py', 'nlvr2.py', 'coco_retrieval.py', 'flickr30k_retrieval.py',
+               'snli_ve.py', 'vl_pretrain_coco_vg.py']
+
+
+@pytest.fixture(scope='module')
+def toyworld_with_table(toyworld):
+    table = osp.join(toyworld, 'vqa', 'answer_table.json')
+    if not osp.isfile(table):
+        _dump(table, build_answer_table(
+            osp.join(toyworld, 'vqa/toyworld_train_annotations.json'), min_count=1))
+    return toyworld
+
+
+@pytest.mark.parametrize('name', VL_BASES)
+def test_toyworld_base_configs_load_a_batch(name, toyworld_with_table):
+    """Every toy-world VL data base builds its sets and turns two samples into a padded batch."""
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmvl.registry import DATASETS, MODELS
+    from mmvl.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets', name))
+    preprocessor = MODELS.build(cfg.data_preprocessor)
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset_cfg = cfg[split].dataset
+        dataset_cfg.data_root = toyworld_with_table + '/'
+        dataset = DATASETS.build(dataset_cfg)
+        batch = preprocessor(pseudo_collate([dataset[0], dataset[1]]))
+        images = batch['images']
+        assert images.shape[-2] % 32 == 0 and images.shape[-1] % 32 == 0
+        sample = batch['data_samples'][0]
+        if name == 'toyworld_vqa.py':
+            assert sample.question and len(sample.gt_answer) == 10
+            assert len(sample.gt_answer_label) == len(sample.gt_answer_score) > 0
+        elif name == 'toyworld_nlvr2.py':
+            assert images.shape[1] == 2 and int(sample.gt_label) in (0, 1)
+        elif name == 'toyworld_retrieval.py' and dataset.test_mode:
+            assert len(sample.text) == len(sample.gt_text_id) == 5
+        else:
+            assert isinstance(sample.text, str)
+
+
+@pytest.mark.parametrize('name', PAPER_BASES)
+def test_paper_base_configs_parse_and_build_pipelines(name):
+    from mmengine.config import Config
+    from mmengine.dataset import Compose
+    from mmvl.registry import DATASETS, MODELS
+    from mmvl.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets', name))
+    MODELS.build(cfg.data_preprocessor)
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if split not in cfg:
+            continue
+        dataset_cfg = cfg[split].dataset
+        for sub in dataset_cfg.get('datasets', [dataset_cfg]):
+            assert DATASETS.get(sub.type) is not None, sub.type
+            Compose(sub.pipeline)

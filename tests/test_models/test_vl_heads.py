@@ -135,3 +135,13 @@ def test_vl_data_preprocessor_pads_to_32_and_keeps_real_size():
     assert (batch[0, :, 50:, :] == 0).all() and (batch[1, :, :, 40:] == 0).all()  # padding
     assert samples[0].img_shape == (50, 70) and samples[1].img_shape == (64, 40)
     assert samples[0].pad_shape == (64, 96)
+
+
+def test_vl_data_preprocessor_image_pairs():
+    from mmvl.models.data_preprocessors import VLDataPreprocessor
+    pre = VLDataPreprocessor(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)
+    pairs = [[torch.full((3, 40, 40), i, dtype=torch.uint8),
+              torch.full((3, 30, 50), 10 + i, dtype=torch.uint8)] for i in range(3)]
+    out = pre(dict(inputs=pairs, data_samples=None))
+    assert out['images'].shape == (3, 2, 3, 64, 64)
+    assert out['images'][2, 1, 0, 0, 0] == 12 and out['images'][1, 0, 0, 0, 0] == 1

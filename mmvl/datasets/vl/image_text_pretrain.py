@@ -14,6 +14,10 @@ Web images (CC3M, SBU) are not part of the files: they are found under ``data_pr
 ``image_name`` (a format string of the line index, e.g. ``'{index:08d}.jpg'``), and pairs whose
 image was not downloaded are dropped with a logged count.
 
+COCO images of the Karpathy val / test splits (the retrieval test images) are left out with
+``karpathy_exclude=<dataset_coco.json>`` (Pixel-BERT Sec. 4.1 pre-trains on COCO train + restval
+only); VG images are matched to COCO through ``coco_id`` of the official ``image_data.json``.
+
 SOHO (Huang et al., CVPR 2021; code ``VisualLanguagePretrain.py``, ``sentence_group=4``) reads
 4 captions of an image per item and shares one CNN pass among them: ``group_size=k`` returns
 entries with ``texts`` (k captions of one image) instead of ``text``.
@@ -27,6 +31,18 @@ from mmpretrain.datasets import BaseDataset
 
 from mmvl.registry import DATASETS
 from ..checks import AnnotationError, check_exists, load_json, require_keys
+
+
+def karpathy_eval_coco_ids(path: str, splits=('val', 'test')) -> set:
+    """COCO ids (``cocoid``) of the images in the given splits of a Karpathy json."""
+    data = load_json(path)
+    require_keys(data, ('images', ), f'{path} (Karpathy split)')
+    ids = set()
+    for i, img in enumerate(data['images']):
+        require_keys(img, ('split', 'cocoid'), f'{path}: images[{i}]')
+        if img['split'] in splits:
+            ids.add(int(img['cocoid']))
+    return ids
 
 
 def group_captions(pairs: List[dict], group_size: int) -> List[dict]:
@@ -65,15 +81,26 @@ class ImageTextPretrainDataset(BaseDataset):
         data_prefix (str | dict): Image folder. Defaults to ''.
         group_size (int, optional): Captions per entry (SOHO: 4). Defaults to None (one
             caption per entry).
+        karpathy_exclude (str, optional): A Karpathy ``dataset_coco.json``; COCO images of its
+            val and test splits are left out (COCO and VG sets). Defaults to None.
         **kwargs: Other arguments of mmpretrain's ``BaseDataset`` (``data_root``, pipeline).
     """
 
     def __init__(self, ann_file: str, data_prefix='', group_size: Optional[int] = None,
-                 **kwargs) -> None:
+                 karpathy_exclude: Optional[str] = None, **kwargs) -> None:
         if group_size is not None and group_size < 1:
             raise ValueError(f'group_size must be >= 1, got {group_size}')
         self.group_size = group_size
+        self.karpathy_exclude = karpathy_exclude
         super().__init__(ann_file=ann_file, data_prefix=data_prefix, **kwargs)
+
+    def excluded_coco_ids(self) -> set:
+        """COCO ids of the Karpathy val / test images (empty without ``karpathy_exclude``)."""
+        if not self.karpathy_exclude:
+            return set()
+        path = self.karpathy_exclude if osp.isabs(self.karpathy_exclude) else \
+            osp.join(self.data_root, self.karpathy_exclude)
+        return karpathy_eval_coco_ids(path)
 
     def load_pairs(self) -> List[dict]:
         """``img_path``, ``image_id``, ``text`` of every pair of the file."""
@@ -102,12 +129,15 @@ class COCOCaptionPretrain(ImageTextPretrainDataset):
             rel = img['coco_url'].rsplit('/', 2)[-2:] if img.get('coco_url') else \
                 [img['file_name']]
             paths[img['id']] = osp.join(prefix, *rel)
+        excluded = self.excluded_coco_ids()
         pairs = []
         for i, ann in enumerate(data['annotations']):
             where = f'{self.ann_file}: annotations[{i}]'
             require_keys(ann, ('image_id', 'caption'), where)
             if ann['image_id'] not in paths:
                 raise AnnotationError(f'{where}: image_id {ann["image_id"]} is not in images')
+            if ann['image_id'] in excluded:
+                continue
             pairs.append(dict(img_path=paths[ann['image_id']], image_id=ann['image_id'],
                               text=ann['caption'].strip()))
         return pairs
@@ -123,13 +153,32 @@ class VGRegionCaptionPretrain(ImageTextPretrainDataset):
 
     Args:
         image_ids (list[int] | str, optional): Keep only these images (or a text file with one
-            id a line), e.g. to exclude COCO val/test images. Defaults to None.
+            id a line). Defaults to None.
+        image_data (str, optional): The official ``image_data.json`` (``image_id``,
+            ``coco_id``); needed by ``karpathy_exclude``. Defaults to None.
         **kwargs: See :class:`ImageTextPretrainDataset`.
     """
 
-    def __init__(self, *args, image_ids=None, **kwargs) -> None:
+    def __init__(self, *args, image_ids=None, image_data: Optional[str] = None,
+                 **kwargs) -> None:
         self.image_ids = image_ids
+        self.image_data = image_data
         super().__init__(*args, **kwargs)
+
+    def _excluded_vg_ids(self) -> set:
+        excluded = self.excluded_coco_ids()
+        if not excluded:
+            return set()
+        if not self.image_data:
+            raise ValueError('karpathy_exclude on Visual Genome needs image_data '
+                             '(image_data.json maps VG images to COCO ids)')
+        path = self.image_data if osp.isabs(self.image_data) else \
+            osp.join(self.data_root, self.image_data)
+        records = load_json(path)
+        if not isinstance(records, list):
+            raise AnnotationError(f'{path} should hold a list of images (VG image_data.json)')
+        return {r['image_id'] for r in records
+                if isinstance(r, dict) and r.get('coco_id') in excluded}
 
     def _kept_ids(self) -> Optional[set]:
         if self.image_ids is None:
@@ -148,6 +197,7 @@ class VGRegionCaptionPretrain(ImageTextPretrainDataset):
             raise AnnotationError(f'{self.ann_file} should hold a list of images with regions '
                                   '(Visual Genome region_descriptions.json)')
         keep = self._kept_ids()
+        drop = self._excluded_vg_ids()
         prefix = self.data_prefix['img_path']
         pairs = []
         for i, image in enumerate(data):
@@ -156,7 +206,7 @@ class VGRegionCaptionPretrain(ImageTextPretrainDataset):
                 where = f'{self.ann_file}: [{i}].regions[{j}]'
                 require_keys(region, ('image_id', 'phrase'), where)
                 image_id = region['image_id']
-                if keep is not None and image_id not in keep:
+                if (keep is not None and image_id not in keep) or image_id in drop:
                     continue
                 pairs.append(dict(
                     img_path=osp.join(prefix, f'{image_id}.jpg'), image_id=image_id,

@@ -7,7 +7,8 @@ own aspect ratio. mmpretrain's ``MultiModalDataPreprocessor`` stacks same-size i
 is read as video frames); this one pads a list of images to a common size divisible by
 ``pad_size_divisor`` (bottom / right padding, like mmdet's ``DetDataPreprocessor``) and records
 ``batch_input_shape`` and ``pad_shape`` in each sample, while ``img_shape`` (set by the pipeline)
-keeps the real size so models can mask the padding.
+keeps the real size so models can mask the padding. Samples holding several images (an NLVR2
+pair, packed by mmpretrain's ``ApplyToList``) give a B x N x 3 x H x W batch.
 """
 from typing import Optional, Sequence
 
@@ -37,7 +38,7 @@ class VLDataPreprocessor(MultiModalDataPreprocessor):
                          pad_value=pad_value, to_rgb=to_rgb)
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        """Normalise each image, then pad them to one size."""
+        """Normalise each image, then pad them to one size (B x [N x] 3 x H x W)."""
         data = self.cast_data(data)
         imgs = data.get('inputs')
         samples = data.get('data_samples')
@@ -45,6 +46,12 @@ class VLDataPreprocessor(MultiModalDataPreprocessor):
             imgs = list(imgs)
         if imgs is None:
             return {'images': None, 'data_samples': samples}
+        group = None
+        if isinstance(imgs[0], (list, tuple)) or imgs[0].dim() == 4:
+            group = len(imgs[0])
+            if any(len(x) != group for x in imgs):
+                raise ValueError('every sample of a batch must hold the same number of images')
+            imgs = [img for pair in imgs for img in pair]
         processed = []
         for img in imgs:
             if img.dim() != 3:
@@ -57,6 +64,9 @@ class VLDataPreprocessor(MultiModalDataPreprocessor):
                 img = (img - self.mean.view(-1, 1, 1)) / self.std.view(-1, 1, 1)
             processed.append(img)
         batch = stack_batch(processed, self.pad_size_divisor, self.pad_value)
+        if group is not None:
+            batch = batch.view(-1, group, *batch.shape[1:])
+            processed = processed[::group]
         if samples is not None:
             for sample, img in zip(samples, processed):
                 sample.set_metainfo(dict(batch_input_shape=tuple(batch.shape[-2:]),
