@@ -4,6 +4,29 @@
 # blur (p 0.5) on the target only. mmvl decodes BGR; the authors' ops ran on RGB images, so the
 # grey weights are reordered to give the authors' 0.114 R + 0.587 G + 0.2989 B.
 data_root = 'data/imagenet/'
+target_transforms = [
+    dict(
+        type='RandomApply',
+        transforms=[
+            dict(
+                type='mmpretrain.ColorJitter',
+                brightness=0.4,
+                contrast=0.4,
+                saturation=0.4,
+                hue=0.1)
+        ],
+        prob=0.8),
+    dict(
+        type='RandomGrayscale',
+        prob=0.2,
+        keep_channels=True,
+        channel_weights=(0.2989, 0.587, 0.114)),  # on B, G, R
+    dict(
+        type='mmpretrain.GaussianBlur',
+        magnitude_range=(0.1, 2.0),
+        magnitude_std='inf',
+        prob=0.5),
+]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
@@ -17,29 +40,7 @@ train_pipeline = [
         type='PixelShiftTwoView',
         crop_size=224,
         max_shift=31,
-        target_transforms=[
-            dict(
-                type='RandomApply',
-                transforms=[
-                    dict(
-                        type='mmpretrain.ColorJitter',
-                        brightness=0.4,
-                        contrast=0.4,
-                        saturation=0.4,
-                        hue=0.1)
-                ],
-                prob=0.8),
-            dict(
-                type='RandomGrayscale',
-                prob=0.2,
-                keep_channels=True,
-                channel_weights=(0.2989, 0.587, 0.114)),  # on B, G, R
-            dict(
-                type='mmpretrain.GaussianBlur',
-                magnitude_range=(0.1, 2.0),
-                magnitude_std='inf',
-                prob=0.5),
-        ]),
+        target_transforms=target_transforms),
     dict(
         type='mmpretrain.PackInputs',
         meta_keys=('sample_idx', 'img_path', 'ori_shape', 'img_shape', 'flip',
