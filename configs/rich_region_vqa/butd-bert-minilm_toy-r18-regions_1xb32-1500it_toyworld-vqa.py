@@ -22,8 +22,8 @@ model = dict(
     answer_head=dict(
         type='VQAClassificationHead',
         hidden_channels=512,
-        dropout=0.5),
-    answer_table=data_root + answer_table)
+        answer_table=data_root + answer_table,
+        dropout=0.5))
 
 max_iters = 1500
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)

@@ -146,8 +146,8 @@ def test_model_loss_and_predict(toyworld, region_vqa_root):
         question_encoder=dict(type='BertQuestionEncoder', name='all-MiniLM-L6-v2',
                               frozen=True),
         head=dict(type='BUTDAttentionHead', region_channels=16, hidden_channels=32),
-        answer_head=dict(type='VQAClassificationHead', hidden_channels=64),
-        answer_table=osp.join(region_vqa_root, 'answer_table.json')))
+        answer_head=dict(type='VQAClassificationHead', hidden_channels=64,
+                         answer_table=osp.join(region_vqa_root, 'answer_table.json'))))
     bert_before = {k: v.clone() for k, v in model.question_encoder.state_dict().items()}
     model.init_weights()
     batch = model.data_preprocessor(

@@ -146,7 +146,7 @@ def test_rich_region_vqa_pipeline_end_to_end(toy_vg, tmp_path):
                 ('train_dataloader', 'val_dataloader', 'test_dataloader')] + [
         f'{k}.dataset.feature_dir=region_feats_e2e' for k in
         ('train_dataloader', 'val_dataloader', 'test_dataloader')] + fast + [
-        f'model.answer_table={root}vqa/answer_table.json', 'train_cfg.max_iters=3',
+        f'model.answer_head.answer_table={root}vqa/answer_table.json', 'train_cfg.max_iters=3',
         'train_cfg.val_interval=3', 'default_hooks.checkpoint.interval=3']
     preds = []
     for seed in (0, 1):

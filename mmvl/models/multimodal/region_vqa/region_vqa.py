@@ -13,7 +13,6 @@ from mmengine.model import BaseDataPreprocessor, BaseModel
 from torch import Tensor
 
 from mmvl.datasets.vl.region_vqa import pad_regions
-from mmvl.datasets.vl.vqa import load_answer_table
 from mmvl.registry import MODELS
 
 
@@ -39,26 +38,18 @@ class RegionVQA(BaseModel):
         head (dict): Config of the attention head (e.g. :class:`BUTDAttentionHead`);
             ``text_channels`` is filled in.
         answer_head (dict): Config of ``VQAClassificationHead``; ``in_channels`` is filled in.
-        answer_table (str | list[str], optional): The answer table (a json file of
-            ``build_vqa_answer_table.py`` or a list), given to the answer head unless its
-            config has one. Defaults to None.
         data_preprocessor (dict, optional): Defaults to :class:`RegionFeaturePreprocessor`.
         init_cfg (dict, optional): Weight init. Defaults to None.
     """
 
     def __init__(self, question_encoder: dict, head: dict, answer_head: dict,
-                 answer_table: Union[str, List[str], None] = None,
                  data_preprocessor: Optional[dict] = None, init_cfg=None) -> None:
         super().__init__(
             data_preprocessor=data_preprocessor or dict(type='RegionFeaturePreprocessor'),
             init_cfg=init_cfg)
         self.question_encoder = MODELS.build(question_encoder)
         self.head = MODELS.build(dict(head, text_channels=self.question_encoder.embed_dims))
-        answer_head = dict(answer_head, in_channels=self.head.out_channels)
-        if answer_table is not None and answer_head.get('answer_table') is None:
-            answer_head['answer_table'] = (load_answer_table(answer_table)
-                                           if isinstance(answer_table, str) else answer_table)
-        self.answer_head = MODELS.build(answer_head)
+        self.answer_head = MODELS.build(dict(answer_head, in_channels=self.head.out_channels))
 
     def extract_feat(self, inputs: Dict[str, Tensor], data_samples: List) -> tuple:
         """The joint embedding (B x C) and the attention weights (B x K)."""
