@@ -15,8 +15,9 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
 
     The packed inputs of one sample may be a clip C x T x H x W, views V x C x T x H x W, or a
     list of clips (one per view, e.g. CMAE-V's ``[online, target]``). After
-    ``default_collate`` the output keeps that form with a batch dimension in front: B x C x T x H x W, B x V x C x T x H x W, or a list
-    of B x C x T x H x W tensors (what mmpretrain's ``MAE`` and mmvl's ``CMAE`` take).
+    ``default_collate`` the output keeps that form with a batch dimension in front:
+    B x C x T x H x W, B x V x C x T x H x W, or a list of B x C x T x H x W tensors (what
+    mmpretrain's ``MAE`` and mmvl's ``CMAE`` take).
 
     Args:
         mean (Sequence[float]): Per-channel mean (RGB, 0-255). Defaults to ImageNet's.
