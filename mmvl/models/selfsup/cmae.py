@@ -74,10 +74,8 @@ class CMAEViT(MAEViT):
             raise ValueError(f'block_size must be a positive integer, got {block_size}')
         super().__init__(mask_ratio=mask_ratio, final_norm=final_norm, **kwargs)
         self.block_size = block_size
-        grid = self.patch_resolution
-        if grid[0] % block_size or grid[1] % block_size:
-            raise ValueError(f'the {grid[0]} x {grid[1]} patch grid is not divisible into '
-                             f'{block_size} x {block_size} masking units')
+        if mask_ratio > 0:
+            self.unit_grid(self.patch_resolution)  # the grid must split into whole units
 
     def unit_grid(self, patch_grid: Tuple[int, int]) -> Tuple[int, int]:
         """Rows and columns of masking units for a patch grid."""
