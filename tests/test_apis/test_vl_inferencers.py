@@ -128,3 +128,54 @@ def test_retrieval_inferencer_errors(retrieval, toyworld, vqa):
         retrieval(image, [])
     with pytest.raises(TypeError, match='predict_all'):
         RetrievalInferencer(vqa[1], device='cpu')
+
+
+def _load_demo(name: str):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO_ROOT, 'demo', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _dump(inferencer, cfg, tmp_path):
+    config = str(tmp_path / 'model.py')
+    cfg.dump(config)
+    weights = str(tmp_path / 'model.pth')
+    torch.save({'state_dict': inferencer.model.state_dict()}, weights)
+    return config, weights
+
+
+def test_vqa_demo(vqa, toyworld, tmp_path, capsys):
+    inferencer, cfg = vqa
+    config, weights = _dump(inferencer, cfg, tmp_path)
+    image = osp.join(toyworld, 'val', '000001.png')
+    out = tmp_path / 'out'
+    _load_demo('vqa_demo').main([image, 'is there a red circle?', config, '--weights', weights,
+                                 '--out-dir', str(out), '--topk', '3', '--device', 'cpu'])
+    expected = inferencer(image, 'is there a red circle?')['predictions'][0]['pred_answer']
+    assert f'is there a red circle? -> {expected} (' in capsys.readouterr().out
+    assert (out / 'vis' / '000001.png').is_file()
+    assert len(json.load(open(out / 'preds' / '000001.json'))['top_answers']) == 3
+    with pytest.raises(SystemExit, match='not found'):
+        _load_demo('vqa_demo').main([str(tmp_path / 'none.png'), 'q?', config])
+
+
+def test_retrieval_demo(retrieval, toyworld, tmp_path, capsys):
+    cfg = retrieval.cfg
+    config, weights = _dump(retrieval, cfg, tmp_path)
+    captions = tmp_path / 'captions.txt'
+    captions.write_text('\n'.join(CAPTIONS) + '\n')
+    images = tmp_path / 'gallery'
+    images.mkdir()
+    for i in range(3):
+        mmcv.imwrite(mmcv.imread(osp.join(toyworld, 'val', f'{i:06d}.png')),
+                     str(images / f'img{i}.png'))
+    out = tmp_path / 'out'
+    _load_demo('retrieval_demo').main([str(images), config, '--weights', weights,
+                                       '--texts-file', str(captions), '--topk', '2',
+                                       '--out-dir', str(out), '--device', 'cpu'])
+    printed = capsys.readouterr().out
+    assert f"'{CAPTIONS[0]}' -> img" in printed
+    assert sorted(p.name for p in (out / 'vis').iterdir()) == [
+        'img0.png', 'img1.png', 'img2.png', 'text_000.png', 'text_001.png', 'text_002.png']
