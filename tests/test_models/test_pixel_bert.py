@@ -104,8 +104,28 @@ def test_retrieval_negatives_and_loss():
                               negative_sampler=dict(type='RetrievalNegativeSampler',
                                                     num_negatives=3), num_hard=2))
     model.train()
-    loss = model.loss(torch.randn(4, 3, 128, 128), samples())['loss_rank']
+    calls = []
+    pair_scores = model.pair_scores
+
+    def spy(tokens, vmask, ids, tmask):
+        out = pair_scores(tokens, vmask, ids, tmask)
+        calls.append((torch.is_grad_enabled(), ids, out.detach()))
+        return out
+
+    model.pair_scores = spy
+    try:
+        loss = model.loss(torch.randn(4, 3, 128, 128), samples())['loss_rank']
+    finally:
+        del model.pair_scores
     loss.backward()
+    # positives (4) and the 2 hardest of 3 negatives per image (8) carry a graph; all 12
+    # negatives are scored once without one
+    assert [(g, len(ids)) for g, ids, _ in calls] == [(True, 4), (False, 12), (True, 8)]
+    all_ids, all_scores = calls[1][1].view(4, 3, -1), calls[1][2].view(4, 3)
+    hard_ids = calls[2][1].view(4, 2, -1)
+    for b in range(4):
+        top = all_scores[b].topk(2).indices
+        assert torch.equal(hard_ids[b], all_ids[b, top])
     assert model.encoder.bert.encoder.layer[0].output.dense.weight.grad is not None
     model.eval()
     test_samples = [DataSample(text=[c, c + ' here'], gt_text_id=[2 * i, 2 * i + 1],

@@ -126,11 +126,20 @@ class GridVLRetrieval(GridVLBaseModel):
         for i, n in enumerate(negatives):
             neg_index[i, :len(n)] = n
             neg_valid[i, :len(n)] = True
+        neg_valid = neg_valid.to(images.device)
+        # score every negative without a graph, then re-score only the hardest with one:
+        # the others would get no gradient anyway, and this saves most of the backward cost
         rows = torch.arange(batch).repeat_interleave(num_neg)
         flat = neg_index.flatten()
-        neg = self.pair_scores(tokens[rows], vmask[rows], ids[flat], tmask[flat])
-        loss = hardest_negative_loss(pos, neg.view(batch, num_neg),
-                                     neg_valid.to(images.device), self.num_hard)
+        with torch.no_grad():
+            neg = self.pair_scores(tokens[rows], vmask[rows], ids[flat], tmask[flat])
+        k = min(self.num_hard, num_neg)
+        hard = neg.view(batch, num_neg).masked_fill(~neg_valid, float('-inf')).topk(k, 1).indices
+        rows = torch.arange(batch).repeat_interleave(k)
+        flat = neg_index.to(hard.device).gather(1, hard).flatten()
+        hard_scores = self.pair_scores(tokens[rows], vmask[rows], ids[flat], tmask[flat])
+        loss = hardest_negative_loss(pos, hard_scores.view(batch, k), neg_valid.gather(1, hard),
+                                     k)
         return dict(loss_rank=loss)
 
     def extract_feat(self, images: Tensor, data_samples: List) -> Dict[str, Tensor]:
