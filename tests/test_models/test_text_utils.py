@@ -80,3 +80,17 @@ def test_bad_ratios(tokenizer):
         WholeWordMasker(tokenizer, mask_prob=1.5)
     with pytest.raises(ValueError, match='sum to'):
         WholeWordMasker(tokenizer, mask_token_ratio=0.8, random_token_ratio=0.3)
+
+
+def test_text_encoder_keeps_pretrained_layers():
+    from safetensors.torch import load_file
+    import os.path as osp
+    from mmvl.models.language_models import resolve_text_model
+    from mmvl.models.multimodal.text_utils import build_text_encoder
+    encoder = build_text_encoder('all-MiniLM-L6-v2', num_hidden_layers=2)
+    assert len(encoder.encoder.layer) == 2 and encoder.pooler is None
+    weights = load_file(osp.join(resolve_text_model('all-MiniLM-L6-v2'), 'model.safetensors'))
+    key = next(k for k in weights if k.endswith('encoder.layer.1.attention.self.query.weight'))
+    assert torch.equal(encoder.encoder.layer[1].attention.self.query.weight, weights[key])
+    random = build_text_encoder('all-MiniLM-L6-v2', num_hidden_layers=2, pretrained=False)
+    assert not torch.equal(random.encoder.layer[1].attention.self.query.weight, weights[key])

@@ -5,6 +5,9 @@ from .pixel_bert import *  # noqa: F401,F403
 from .region_vqa import *  # noqa: F401,F403
 from .retrieval import NOT_RERANKED, itm_rerank
 from .soho import *  # noqa: F401,F403
-from .text_utils import WholeWordMasker, build_tokenizer, word_ids_of
+from .text_utils import WholeWordMasker, build_text_encoder, build_tokenizer, word_ids_of
 
-__all__ = ['NOT_RERANKED', 'itm_rerank', 'WholeWordMasker', 'build_tokenizer', 'word_ids_of']
+__all__ = [
+    'NOT_RERANKED', 'itm_rerank', 'WholeWordMasker', 'build_text_encoder', 'build_tokenizer',
+    'word_ids_of'
+]

@@ -12,7 +12,8 @@ from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
-from transformers import BertTokenizerFast
+from transformers import BertConfig, BertModel, BertTokenizerFast
+from transformers.utils import logging as hf_logging
 
 from mmvl.models.language_models.text_encoder import resolve_text_model
 
@@ -30,6 +31,35 @@ def build_tokenizer(name: str = 'bert-base-uncased') -> BertTokenizerFast:
         BertTokenizerFast: The tokenizer.
     """
     return BertTokenizerFast.from_pretrained(resolve_text_model(name))
+
+
+def build_text_encoder(name: str = 'bert-base-uncased', num_hidden_layers: Optional[int] = None,
+                       pretrained: bool = True, add_pooling_layer: bool = False) -> BertModel:
+    """transformers' BERT encoder for a model name, folder or packaged model.
+
+    Args:
+        name (str): As :func:`build_tokenizer`. Defaults to ``'bert-base-uncased'``.
+        num_hidden_layers (int, optional): Keep only the first layers (SOHO's released configs
+            use 3 of BERT-base's 12). Defaults to None (all).
+        pretrained (bool): Load the weights; False builds the architecture with random
+            weights. Defaults to True.
+        add_pooling_layer (bool): Keep BERT's pooler. Defaults to False (VL models read the
+            [CLS] hidden state).
+
+    Returns:
+        BertModel: The encoder.
+    """
+    path = resolve_text_model(name)
+    overrides = {} if num_hidden_layers is None else dict(num_hidden_layers=num_hidden_layers)
+    if not pretrained:
+        return BertModel(BertConfig.from_pretrained(path, **overrides),
+                         add_pooling_layer=add_pooling_layer)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # dropped layers / pooler are intended, not news
+    try:
+        return BertModel.from_pretrained(path, add_pooling_layer=add_pooling_layer, **overrides)
+    finally:
+        hf_logging.set_verbosity(verbosity)
 
 
 def word_ids_of(input_ids: Tensor, tokenizer: BertTokenizerFast) -> Tensor:
