@@ -4,5 +4,16 @@
 # `cmae-v_vit-toy-p8_1xb32-400it_toyworld-actions.py`.
 _base_ = ['./cmae-v_vit-toy-p8_1xb32-400it_toyworld-actions.py']
 _hybrid = dict(
-    type='VideoConvMAEViT', conv_dims=(32, 64), conv_depths=(1, 1), conv_strides=(2, 2, 2))
-model = dict(backbone=_hybrid, target_backbone=_hybrid)
+    _delete_=True,
+    type='VideoConvMAEViT',
+    arch=dict(embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512),
+    img_size=64,
+    num_frames=8,
+    patch_size=8,
+    tubelet_size=2,
+    conv_dims=(32, 64),
+    conv_depths=(1, 1),
+    conv_strides=(2, 2, 2))
+model = dict(
+    backbone=dict(_hybrid, mask_ratio=0.9),
+    target_backbone=dict(_hybrid, mask_ratio=0., final_norm=False))
