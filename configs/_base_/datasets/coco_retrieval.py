@@ -50,20 +50,7 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=8,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='KarpathyRetrieval',
-        data_root=data_root,
-        data_prefix='',
-        ann_file=ann_file,
-        split='test',
-        fold=None,
-        test_mode=True,
-        pipeline=test_pipeline))
+    val_dataloader, dataset=dict(val_dataloader['dataset'], split='test', fold=None))
 val_evaluator = dict(type='VLRetrievalRecall', topk=(1, 5, 10))
 test_evaluator = val_evaluator
 val_cfg = dict(type='mmpretrain.RetrievalValLoop')

@@ -49,17 +49,7 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=pipeline))
 test_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='test1.json',
-        data_prefix='images/test1',
-        test_mode=True,
-        pipeline=pipeline))
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], ann_file='test1.json', data_prefix='images/test1'))
 val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
 test_evaluator = val_evaluator

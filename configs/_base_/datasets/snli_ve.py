@@ -39,17 +39,6 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=pipeline))
 test_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='SNLIVEDataset',
-        data_root=data_root,
-        ann_file='snli_ve/snli_ve_test.jsonl',
-        data_prefix=image_prefix,
-        test_mode=True,
-        pipeline=pipeline))
+    val_dataloader, dataset=dict(val_dataloader['dataset'], ann_file='snli_ve/snli_ve_test.jsonl'))
 val_evaluator = dict(type='mmpretrain.Accuracy', topk=(1, ))
 test_evaluator = val_evaluator
