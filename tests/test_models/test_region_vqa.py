@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
 from mmvl.datasets.region_features import write_region_npz
 from mmvl.datasets.vl import RegionFeatureVQADataset
-from mmvl.models.multimodal.region_vqa import BUTDAttentionHead, RegionFeaturePreprocessor
+from mmvl.models.multimodal.region_vqa import (BUTDAttentionHead, MCANHead,
+                                               RegionFeaturePreprocessor)
 from mmvl.registry import MODELS
 
 
@@ -78,11 +80,36 @@ def test_box_geometry_is_appended_when_asked():
              torch.ones(1, 2, dtype=torch.bool))
 
 
+def test_mcan_ignores_padding_regions_and_tokens():
+    torch.manual_seed(0)
+    head = MCANHead(region_channels=8, text_channels=6, hidden_channels=16, out_channels=12,
+                    num_layers=2, num_heads=2, dropout=0.).eval()
+    regions, tokens = torch.randn(2, 5, 8), torch.randn(2, 4, 6)
+    region_mask = torch.tensor([[True, True, True, False, False], [True] * 5])
+    token_mask = torch.tensor([[True, True, True, True], [True, True, False, False]])
+    joint, weights = head(regions, region_mask, tokens, token_mask)
+    assert joint.shape == (2, 12)
+    assert (weights[0, 3:] == 0).all() and (weights[0, :3] > 0).all()
+    torch.testing.assert_close(weights.sum(1), torch.ones(2))
+    noisy_regions, noisy_tokens = regions.clone(), tokens.clone()
+    noisy_regions[0, 3:] = 50 * torch.randn(2, 8)
+    noisy_tokens[1, 2:] = 50 * torch.randn(2, 6)
+    joint2, _ = head(noisy_regions, region_mask, noisy_tokens, token_mask)
+    torch.testing.assert_close(joint2, joint)
+    # the same as the unpadded sample alone
+    alone, _ = head(regions[:1, :3], region_mask[:1, :3], tokens[:1], token_mask[:1])
+    torch.testing.assert_close(alone[0], joint[0])
+
+
 def test_preprocessor_pads_regions_with_a_mask():
     pre = RegionFeaturePreprocessor()
     items = [dict(feats=torch.ones(2, 3), boxes=torch.ones(2, 4)),
              dict(feats=torch.full((4, 3), 2.), boxes=torch.ones(4, 4))]
     out = pre(dict(inputs=items, data_samples=None))['inputs']
+    # the same batch as mmengine's pseudo_collate gives it (a dict of lists)
+    collated = pre(pseudo_collate([dict(inputs=i) for i in items]))['inputs']
+    for key in ('feats', 'boxes', 'mask'):
+        torch.testing.assert_close(collated[key], out[key])
     assert out['feats'].shape == (2, 4, 3)
     assert out['mask'].tolist() == [[True, True, False, False], [True] * 4]
     assert (out['feats'][0, 2:] == 0).all()

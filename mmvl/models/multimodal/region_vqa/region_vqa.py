@@ -24,6 +24,9 @@ class RegionFeaturePreprocessor(BaseDataPreprocessor):
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
         inputs = data['inputs']
+        if isinstance(inputs, dict) and isinstance(inputs.get('feats'), (list, tuple)):
+            # mmengine's pseudo_collate turns the per-sample dicts into a dict of lists
+            inputs = [dict(feats=f, boxes=b) for f, b in zip(inputs['feats'], inputs['boxes'])]
         if isinstance(inputs, (list, tuple)):
             inputs = pad_regions(list(inputs))
         return dict(inputs=inputs, data_samples=data.get('data_samples'))
