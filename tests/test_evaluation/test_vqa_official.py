@@ -84,3 +84,22 @@ def test_metric_errors():
         OfficialVQAAcc(dump_evalai='res.txt')
     with pytest.raises(KeyError, match='pred_answer'):
         OfficialVQAAcc().process(None, [dict(question_id=1)])
+
+
+def test_2021_rules_of_the_gt_vision_lab_repository():
+    """After commit a013f00 the tool normalises both sides only when the answers disagree."""
+    # unanimous answers: neither side is normalised
+    assert vqa_accuracy('Two', ['2'] * 10, rules='2021') == 0
+    assert vqa_accuracy(' 2\n', ['2'] * 10, rules='2021') == 1
+    assert vqa_accuracy('Two', ['2'] * 10) == 1  # the original rules normalise the prediction
+    # disagreeing answers: articles and number words processed on both sides
+    gts = ['the dog'] * 5 + ['cat'] * 5
+    assert vqa_accuracy('dog', gts, rules='2021') == pytest.approx(1.0)
+    assert vqa_accuracy('dog', gts) == 0  # original: the ground truth keeps its article
+    assert vqa_accuracy('2', ['two'] * 4 + ['3'] * 6, rules='2021') == pytest.approx(1.0)
+    metric = OfficialVQAAcc(rules='2021')
+    metric.process(None, [dict(question_id=1, pred_answer='Two', gt_answer=['2'] * 10,
+                               answer_type='number')])
+    assert metric.compute_metrics(metric.results)['acc'] == 0
+    with pytest.raises(ValueError, match='rules'):
+        OfficialVQAAcc(rules='2019')

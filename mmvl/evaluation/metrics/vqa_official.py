@@ -13,6 +13,13 @@ leave-one-out mean and with the ground truth always normalised):
 3. For each ground-truth answer i, acc_i = min(1, #(other 9 answers equal to the prediction) / 3);
    the question's accuracy is the mean of the 10 values. Reported: the mean over questions x 100,
    overall and per answer type.
+
+These are the rules of the tool as released and as copied by LAVIS (and so ChatBridge):
+``rules='original'``. The GT-Vision-Lab repository changed them in March 2021 (commit a013f00,
+"Fixed processing answers bug"): every answer is stripped, and when the 10 answers disagree both
+the prediction and the answers get the punctuation and word steps, while a prediction for
+unanimous answers gets neither (``'Two'`` then scores 0 against ten ``'2'``). ``rules='2021'``
+follows that version.
 """
 import re
 from collections import defaultdict
@@ -102,28 +109,44 @@ def process_digit_article(text: str) -> str:
     return ' '.join(CONTRACTIONS.get(w, w) for w in words)
 
 
+RULES = ('original', '2021')
+
+
+def _strip(text: str) -> str:
+    return text.replace('\n', ' ').replace('\t', ' ').strip()
+
+
 def normalize_answer(answer: str) -> str:
     """Normalise a predicted answer as the official tool does (rule 1 of the module doc)."""
-    answer = answer.replace('\n', ' ').replace('\t', ' ').strip()
-    return process_digit_article(process_punctuation(answer))
+    return process_digit_article(process_punctuation(_strip(answer)))
 
 
-def vqa_accuracy(pred_answer: str, gt_answers: Sequence[str]) -> float:
+def vqa_accuracy(pred_answer: str, gt_answers: Sequence[str], rules: str = 'original') -> float:
     """Official accuracy of one prediction against its (usually 10) ground-truth answers.
 
     Args:
         pred_answer (str): The raw prediction.
         gt_answers (Sequence[str]): The raw annotator answers.
+        rules (str): ``'original'`` (the released tool, LAVIS) or ``'2021'`` (GT-Vision-Lab
+            after commit a013f00); see the module doc. Defaults to 'original'.
 
     Returns:
         float: The mean over leave-one-out subsets of min(1, matches / 3), in [0, 1].
     """
     if len(gt_answers) == 0:
         raise ValueError('vqa_accuracy needs at least one ground-truth answer')
-    pred = normalize_answer(pred_answer)
-    gts = list(gt_answers)
-    if len(set(gts)) > 1:
-        gts = [process_punctuation(a) for a in gts]
+    if rules == 'original':
+        pred = normalize_answer(pred_answer)
+        gts = list(gt_answers)
+        if len(set(gts)) > 1:
+            gts = [process_punctuation(a) for a in gts]
+    elif rules == '2021':
+        pred, gts = _strip(pred_answer), [_strip(a) for a in gt_answers]
+        if len(set(gts)) > 1:
+            gts = [process_digit_article(process_punctuation(a)) for a in gts]
+            pred = process_digit_article(process_punctuation(pred))
+    else:
+        raise ValueError(f'rules must be one of {RULES}, got {rules!r}')
     matches = [gt == pred for gt in gts]
     total = sum(matches)
     accs = [min(1.0, (total - int(m)) / 3) for m in matches]
@@ -143,16 +166,22 @@ class OfficialVQAAcc(BaseMetric):
             as ``acc_yes_no``). Defaults to True.
         dump_evalai (str, optional): Write every prediction as ``[{question_id, answer}]`` (the
             EvalAI submission format) to this ``.json`` path. Defaults to None.
+        rules (str): ``'original'`` or ``'2021'``, see :func:`vqa_accuracy`.
+            Defaults to 'original'.
         collect_device (str): Device for collecting results across ranks. Defaults to 'cpu'.
         prefix (str, optional): Metric name prefix. Defaults to None (``'VQA'``).
     """
     default_prefix = 'VQA'
 
     def __init__(self, answer_types: bool = True, dump_evalai: Optional[str] = None,
-                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
+                 rules: str = 'original', collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if dump_evalai is not None and not dump_evalai.endswith('.json'):
             raise ValueError(f'dump_evalai must be a .json path, got {dump_evalai!r}')
+        if rules not in RULES:
+            raise ValueError(f'rules must be one of {RULES}, got {rules!r}')
+        self.rules = rules
         self.answer_types = answer_types
         self.dump_evalai = dump_evalai
 
@@ -181,7 +210,7 @@ class OfficialVQAAcc(BaseMetric):
         per_type = defaultdict(list)
         accs = []
         for r in scored:
-            acc = vqa_accuracy(r['pred_answer'], r['gt_answer'])
+            acc = vqa_accuracy(r['pred_answer'], r['gt_answer'], self.rules)
             accs.append(acc)
             if r['answer_type']:
                 per_type[r['answer_type']].append(acc)
