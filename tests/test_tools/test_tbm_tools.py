@@ -10,6 +10,7 @@ from test_mae_and_project import NO_WORKERS, run
 
 TBM_C = get_config_path('tbm/mae-tbm_vit-toy-p8_1xb32-800it_toyworld-c.py')
 PROBE_C = get_config_path('tbm/benchmarks/vit-tbm-toy-p8_linear-1xb64-300it_toyworld-c.py')
+PROBE = get_config_path('tbm/benchmarks/vit-tbm-toy-p8_linear-1xb64-300it_toyworld.py')
 PLAIN_PROBE_C = get_config_path('tbm/benchmarks/vit-toy-p8_linear-1xb64-300it_toyworld-c.py')
 
 
@@ -36,6 +37,11 @@ def test_tbm_pretrain_convert_probe_on_corrupted_data(toyworld, tmp_path):
     assert 'loads into the backbone of' in out
     meta = torch.load(plain, weights_only=True)['meta']
     assert 'backbone.tbms.*' in meta['dropped']
+    # feature stability under corruption (tools/analysis_tools/corruption_stability.py)
+    out = run(['tools/analysis_tools/corruption_stability.py', PROBE, '--checkpoint',
+               checkpoint, '--severity', '3', '--cfg-options',
+               *toyworld_cfg_options(toyworld, 'shapes')])
+    assert 'cosine(clean, corrupted)' in out
     probe = str(tmp_path / 'probe')
     log = run(['tools/train.py', PROBE_C, '--work-dir', probe, '--cfg-options',
                *toyworld_cfg_options(toyworld, 'shapes'), *NO_WORKERS, 'train_cfg.max_iters=2',
