@@ -67,3 +67,33 @@ def test_nlvr2_and_snli_ve_accuracy_with_mmpretrain_accuracy():
     acc = evaluator.evaluate(5)['accuracy/top1']
     expected = 100 * sum(int(s.pred_label) == int(s.gt_label) for s in samples) / 5
     assert acc == pytest.approx(expected)
+
+
+def test_retrieval_test_loop_end_to_end(toyworld, tmp_path):
+    """KarpathyRetrieval + VLDataPreprocessor + mmpretrain's RetrievalTestLoop + this metric,
+    with a tiny single-stream model: R@K in both directions over the toy test split."""
+    import os.path as osp
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    from mmvl.testing import REPO_ROOT
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/_base_/datasets/toyworld_retrieval.py'))
+    cfg.default_scope = 'mmvl'
+    cfg.model = dict(
+        type='GridVLRetrieval', data_preprocessor=cfg.data_preprocessor,
+        encoder=dict(type='GridVLEncoder',
+                     backbone=dict(type='mmpretrain.ResNet', depth=18, out_indices=(3, )),
+                     in_channels=512, text_model='all-MiniLM-L6-v2', num_hidden_layers=1),
+        itm_head=dict(type='ITMHead'))
+    cfg.test_dataloader.dataset.data_root = toyworld + '/'
+    cfg.test_dataloader.persistent_workers = False
+    cfg.test_dataloader.num_workers = 0
+    cfg.work_dir = str(tmp_path)
+    for key in ('train_dataloader', 'val_dataloader', 'val_cfg', 'val_evaluator'):
+        cfg.pop(key)
+    cfg.default_hooks = dict(logger=dict(type='LoggerHook', interval=1))
+    metrics = Runner.from_cfg(cfg).test()
+    for direction in ('i2t', 't2i'):
+        recalls = [metrics[f'{direction}/retrieval/Recall@{k}'] for k in (1, 5, 10)]
+        assert all(0 <= r <= 100 for r in recalls) and recalls == sorted(recalls)
+    # 2 test images: every true image is within the top 2 of 2 (R@5 = R@10 = 100 for t2i)
+    assert metrics['t2i/retrieval/Recall@5'] == 100

@@ -103,3 +103,41 @@ def test_2021_rules_of_the_gt_vision_lab_repository():
     assert metric.compute_metrics(metric.results)['acc'] == 0
     with pytest.raises(ValueError, match='rules'):
         OfficialVQAAcc(rules='2019')
+
+
+def test_vqa_test_run_end_to_end(toyworld, tmp_path):
+    """VQAv2Dataset + VLDataPreprocessor + a tiny grid VQA model through Runner.test:
+    OfficialVQAAcc reports per answer type and writes the EvalAI file."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmvl.datasets.vl import build_answer_table
+    from mmvl.testing import REPO_ROOT
+    table = build_answer_table(osp.join(toyworld, 'vqa/toyworld_train_annotations.json'),
+                               min_count=1)
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/_base_/datasets/toyworld_vqa.py'))
+    cfg.default_scope = 'mmvl'
+    cfg.model = dict(
+        type='GridVLVQA', data_preprocessor=cfg.data_preprocessor,
+        encoder=dict(type='GridVLEncoder',
+                     backbone=dict(type='mmpretrain.ResNet', depth=18, out_indices=(3, )),
+                     in_channels=512, text_model='all-MiniLM-L6-v2', num_hidden_layers=1),
+        head=dict(type='VQAClassificationHead', hidden_channels=32, answer_table=table))
+    cfg.test_dataloader.dataset.update(data_root=toyworld + '/', answer_table=table)
+    cfg.test_dataloader.update(persistent_workers=False, num_workers=0)
+    dump = str(tmp_path / 'evalai.json')
+    cfg.test_evaluator = dict(type='OfficialVQAAcc', dump_evalai=dump)
+    cfg.test_cfg = dict(type='TestLoop')
+    cfg.work_dir = str(tmp_path)
+    for key in ('train_dataloader', 'val_dataloader', 'val_evaluator'):
+        cfg.pop(key)
+    metrics = Runner.from_cfg(cfg).test()
+    assert 0 <= metrics['VQA/acc'] <= 100
+    assert any(k.startswith('VQA/acc_') for k in metrics)
+    dumped = json.load(open(dump))
+    questions = json.load(open(osp.join(toyworld, 'vqa/toyworld_val_questions.json')))
+    assert sorted(d['question_id'] for d in dumped) == sorted(
+        q['question_id'] for q in questions['questions'])
+    assert all(d['answer'] in table for d in dumped)
