@@ -25,10 +25,7 @@ import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor, nn
-from transformers import BertConfig, BertModel, BertTokenizerFast
-from transformers.utils import logging as hf_logging
-
-from mmvl.models.language_models.text_encoder import resolve_text_model
+from mmvl.models.multimodal.text_utils import build_text_encoder, build_tokenizer
 from mmvl.registry import MODELS
 
 VISUAL_EMBEDDINGS = ('sine', 'type')
@@ -73,7 +70,7 @@ class GridVLEncoder(BaseModule):
         in_channels (int): Channels of the CNN's last output (512 for ResNet-18, 2048 for
             ResNet-50/101 and ResNeXt).
         text_model (str): BERT weights and WordPiece vocabulary: a name for
-            :func:`resolve_text_model` ('all-MiniLM-L6-v2', 'bert-base-uncased') or a folder.
+            :func:`build_text_encoder` ('all-MiniLM-L6-v2', 'bert-base-uncased') or a folder.
         num_hidden_layers (int, optional): Keep only the first N BERT layers (SOHO's released
             model: 3). None keeps all. Defaults to None.
         text_pretrained (bool): Load the BERT weights; False builds BERT from its config with
@@ -107,22 +104,8 @@ class GridVLEncoder(BaseModule):
             raise ValueError(f'visual_embed must be one of {VISUAL_EMBEDDINGS}, '
                              f'got {visual_embed!r}')
         self.backbone = MODELS.build(backbone)
-        path = resolve_text_model(text_model)
-        self.tokenizer = BertTokenizerFast.from_pretrained(path)
-        overrides = {} if num_hidden_layers is None else dict(
-            num_hidden_layers=num_hidden_layers)
-        if text_pretrained:
-            # dropping the pooler and the layers beyond num_hidden_layers is intended
-            verbosity = hf_logging.get_verbosity()
-            hf_logging.set_verbosity_error()
-            try:
-                self.bert = BertModel.from_pretrained(path, add_pooling_layer=False,
-                                                      **overrides)
-            finally:
-                hf_logging.set_verbosity(verbosity)
-        else:
-            config = BertConfig.from_pretrained(path, **overrides)
-            self.bert = BertModel(config, add_pooling_layer=False)
+        self.tokenizer = build_tokenizer(text_model)
+        self.bert = build_text_encoder(text_model, num_hidden_layers, pretrained=text_pretrained)
         self.hidden_size = self.bert.config.hidden_size
         self.max_text_len = max_text_len
         self.pool_stride = pool_stride
