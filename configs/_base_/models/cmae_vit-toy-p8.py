@@ -1,7 +1,9 @@
 # CMAE with the toy-sized ViT of `mae_vit-toy-p8.py` (64 px, 8 px patches, 128-d, 4 layers).
 # Decoders shrink like MAE's toy decoder (64-d; depth 2 for pixels and 1 for features keeps the
 # paper's "feature decoder shallower than the pixel decoder"); projector and predictor shrink
-# 768-1536-256 -> 128-256-64. Block masking keeps 2x2-patch units (16 px) at ratio 0.65.
+# 768-1536-256 -> 128-256-64, with BN (eps 1e-6 as the authors') instead of SyncBN: torch's
+# SyncBN does not run on CPU tensors in a multi-process run. Block masking keeps 2x2-patch
+# units (16 px) at ratio 0.65.
 img_size = 64
 patch_size = 8
 vit_toy = dict(embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512)
@@ -61,7 +63,7 @@ model = dict(
         with_bias=True,
         with_last_bn=False,
         with_avg_pool=False,
-        norm_cfg=dict(type='SyncBN', eps=1e-6)),
+        norm_cfg=dict(type='BN1d', eps=1e-6)),
     pixel_head=dict(
         type='mmpretrain.MAEPretrainHead',
         _scope_='mmpretrain',
@@ -80,7 +82,7 @@ model = dict(
             with_bias=True,
             with_last_bn=False,
             with_avg_pool=False,
-            norm_cfg=dict(type='SyncBN', eps=1e-6)),
+            norm_cfg=dict(type='BN1d', eps=1e-6)),
         loss=dict(type='CrossEntropyLoss', loss_weight=2 * temperature),
         temperature=temperature),
     base_momentum=0.004,
