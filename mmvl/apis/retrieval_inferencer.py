@@ -15,7 +15,7 @@ Like mmpretrain's ``ImageTextRetrievalInferencer`` (a gallery, then queries), ex
 directions come from one pass over the images and captions given.
 """
 import math
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import mmcv
 import mmengine
@@ -28,7 +28,7 @@ from mmengine.registry import DefaultScope
 from mmvl.registry import INFERENCERS
 from ..visualization.vl_drawing import draw_image_to_text, draw_text_to_image
 from .base_inferencer import InputError, InputsType, MMVLInferencer
-from .vqa_inferencer import inference_pipeline
+from .vqa_inferencer import config_collate_fn, inference_pipeline
 
 
 @INFERENCERS.register_module()
@@ -55,6 +55,9 @@ class RetrievalInferencer(MMVLInferencer):
 
     def _init_pipeline(self, cfg: Config) -> Compose:
         return inference_pipeline(cfg)
+
+    def _init_collate(self, cfg: Config) -> Callable:
+        return config_collate_fn(cfg)
 
     def _init_visualizer(self, cfg: Config):
         return None  # pictures are drawn by mmvl.visualization.vl_drawing

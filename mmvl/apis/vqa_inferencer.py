@@ -8,7 +8,7 @@ Like mmpretrain's ``VisualQuestionAnsweringInferencer`` (one question per image)
 base inferencer (paths, directories, arrays, output names, ``vis/`` and ``preds/`` files).
 """
 import copy
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import mmcv
 import mmengine
@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
+from mmengine.registry import FUNCTIONS, DefaultScope
 
 from mmvl.registry import INFERENCERS
 from ..visualization.vl_drawing import draw_vqa
@@ -50,6 +51,18 @@ def inference_pipeline(cfg: Config) -> Compose:
     return Compose(pipeline_cfg)
 
 
+def config_collate_fn(cfg: Config) -> Callable:
+    """The test loader's ``collate_fn`` (a name or a ``dict(type=...)``), else pseudo_collate.
+
+    mmengine's inferencer accepts only a name here; configs usually give a dict.
+    """
+    collate = cfg.test_dataloader.get('collate_fn', 'pseudo_collate')
+    if isinstance(collate, dict):
+        collate = collate['type']
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope') or 'mmvl'):
+        return FUNCTIONS.get(collate)
+
+
 def find_answer_table(model) -> Optional[List[str]]:
     """The answer table of the model's VQA head (the first submodule holding one)."""
     for module in model.modules():
@@ -82,6 +95,9 @@ class VQAInferencer(MMVLInferencer):
 
     def _init_pipeline(self, cfg: Config) -> Compose:
         return inference_pipeline(cfg)
+
+    def _init_collate(self, cfg: Config) -> Callable:
+        return config_collate_fn(cfg)
 
     def _init_visualizer(self, cfg: Config):
         return None  # pictures are drawn by mmvl.visualization.vl_drawing

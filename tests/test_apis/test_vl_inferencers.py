@@ -179,3 +179,16 @@ def test_retrieval_demo(retrieval, toyworld, tmp_path, capsys):
     assert f"'{CAPTIONS[0]}' -> img" in printed
     assert sorted(p.name for p in (out / 'vis').iterdir()) == [
         'img0.png', 'img1.png', 'img2.png', 'text_000.png', 'text_001.png', 'text_002.png']
+
+
+def test_collate_fn_given_as_a_dict(vqa, toyworld):
+    """Configs name the loader's collate_fn as dict(type=...); mmengine's inferencer wants a
+    name: both work and give the same answer."""
+    inferencer, cfg = vqa
+    cfg = cfg.copy()
+    cfg.test_dataloader.collate_fn = dict(type='default_collate')
+    other = VQAInferencer(cfg, device='cpu', show_progress=False)
+    other.model.load_state_dict(inferencer.model.state_dict())
+    path = osp.join(toyworld, 'val', '000002.png')
+    assert other(path, 'what colour is the circle?')['predictions'][0]['pred_answer'] == \
+        inferencer(path, 'what colour is the circle?')['predictions'][0]['pred_answer']
