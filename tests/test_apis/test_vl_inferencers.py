@@ -13,10 +13,9 @@ from mmengine.dataset import pseudo_collate
 from mmvl.apis import InputError, RetrievalInferencer, VQAInferencer
 from mmvl.datasets.vl import build_answer_table
 from mmvl.testing import REPO_ROOT
+from mmvl.testing.vl import tiny_grid_encoder
 
-ENCODER = dict(type='GridVLEncoder',
-               backbone=dict(type='mmpretrain.ResNet', depth=18, out_indices=(3, )),
-               in_channels=512, text_model='all-MiniLM-L6-v2', num_hidden_layers=1)
+ENCODER = tiny_grid_encoder()
 CAPTIONS = ['a red circle', 'two blue squares above a star', 'a small green triangle']
 
 

@@ -76,13 +76,12 @@ def test_retrieval_test_loop_end_to_end(toyworld, tmp_path):
     from mmengine.config import Config
     from mmengine.runner import Runner
     from mmvl.testing import REPO_ROOT
+    from mmvl.testing.vl import tiny_grid_encoder
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/_base_/datasets/toyworld_retrieval.py'))
     cfg.default_scope = 'mmvl'
     cfg.model = dict(
         type='GridVLRetrieval', data_preprocessor=cfg.data_preprocessor,
-        encoder=dict(type='GridVLEncoder',
-                     backbone=dict(type='mmpretrain.ResNet', depth=18, out_indices=(3, )),
-                     in_channels=512, text_model='all-MiniLM-L6-v2', num_hidden_layers=1),
+        encoder=tiny_grid_encoder(),
         itm_head=dict(type='ITMHead'))
     cfg.test_dataloader.dataset.data_root = toyworld + '/'
     cfg.test_dataloader.persistent_workers = False

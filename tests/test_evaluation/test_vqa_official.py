@@ -115,15 +115,14 @@ def test_vqa_test_run_end_to_end(toyworld, tmp_path):
 
     from mmvl.datasets.vl import build_answer_table
     from mmvl.testing import REPO_ROOT
+    from mmvl.testing.vl import tiny_grid_encoder
     table = build_answer_table(osp.join(toyworld, 'vqa/toyworld_train_annotations.json'),
                                min_count=1)
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs/_base_/datasets/toyworld_vqa.py'))
     cfg.default_scope = 'mmvl'
     cfg.model = dict(
         type='GridVLVQA', data_preprocessor=cfg.data_preprocessor,
-        encoder=dict(type='GridVLEncoder',
-                     backbone=dict(type='mmpretrain.ResNet', depth=18, out_indices=(3, )),
-                     in_channels=512, text_model='all-MiniLM-L6-v2', num_hidden_layers=1),
+        encoder=tiny_grid_encoder(),
         head=dict(type='VQAClassificationHead', hidden_channels=32, answer_table=table))
     cfg.test_dataloader.dataset.update(data_root=toyworld + '/', answer_table=table)
     cfg.test_dataloader.update(persistent_workers=False, num_workers=0)
