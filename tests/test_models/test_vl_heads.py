@@ -145,3 +145,25 @@ def test_vl_data_preprocessor_image_pairs():
     out = pre(dict(inputs=pairs, data_samples=None))
     assert out['images'].shape == (3, 2, 3, 64, 64)
     assert out['images'][2, 1, 0, 0, 0] == 12 and out['images'][1, 0, 0, 0, 0] == 1
+
+
+def test_two_stage_retrieval_rescoring_per_direction():
+    from mmvl.models.multimodal import itc_similarity, two_stage_retrieval
+    image = torch.tensor([[1., 0.], [0., 1.], [1., 1.]])
+    text = torch.tensor([[2., 0.], [0., 3.], [1., -2.], [1., 1.]])
+    sim = itc_similarity(image, text)
+    assert sim[0, 0] == pytest.approx(1.0) and sim[1, 2] == pytest.approx(-2 / 5 ** 0.5)
+    itm = torch.arange(12, dtype=torch.float).view(3, 4)  # a made-up ITM score per pair
+    pairs = []
+
+    def pair_scores(img_idx, txt_idx):
+        pairs.extend(zip(img_idx.tolist(), txt_idx.tolist()))
+        return itm[img_idx, txt_idx]
+
+    i2t, t2i = two_stage_retrieval(sim, 2, pair_scores)
+    # image 0's two best texts by ITC are texts 0 and 3; text 1's two best images are 1 and 2
+    assert torch.equal(i2t[0], torch.tensor([0., NOT_RERANKED, NOT_RERANKED, 3.]))
+    assert torch.equal(t2i[1], torch.tensor([NOT_RERANKED, 5., 9.]))
+    assert len(pairs) == 3 * 2 + 4 * 2
+    full_i2t, full_t2i = two_stage_retrieval(sim, None, pair_scores)
+    assert torch.equal(full_i2t, itm) and torch.equal(full_t2i, itm.t())

@@ -8,9 +8,10 @@ candidate gets -100, so it ranks below all re-scored ones. BLIP in mmpretrain do
 (``compute_score_matrix_i2t``, ``topk=256``). Single-stream models (SOHO, Pixel-BERT) have no
 first stage and score every pair by ITM: ``topk=None``.
 """
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 #: Score of candidates the re-ranking stage did not look at.
@@ -52,3 +53,41 @@ def itm_rerank(first_stage_scores: Tensor, topk: Optional[int],
             raise ValueError(f'score_fn returned shape {tuple(scores.shape)} for {k} candidates')
         out[q, cand] = scores.float()
     return out
+
+
+def itc_similarity(image_feats: Tensor, text_feats: Tensor) -> Tensor:
+    """Cosine similarity of every image with every text (the ITC first stage).
+
+    Args:
+        image_feats (Tensor): Projected image [CLS] features, shape (I, D).
+        text_feats (Tensor): Projected text [CLS] features, shape (T, D).
+
+    Returns:
+        Tensor: Shape (I, T). (ALBEF divides by a temperature, 0.07, for its loss; the ranking
+        does not depend on it.)
+    """
+    return F.normalize(image_feats, dim=-1) @ F.normalize(text_feats, dim=-1).t()
+
+
+def two_stage_retrieval(first_stage_i2t: Tensor, topk: Optional[int],
+                        pair_scores: Callable[[Tensor, Tensor], Tensor]
+                        ) -> Tuple[Tensor, Tensor]:
+    """Image->text and text->image score matrices by top-k re-ranking in each direction.
+
+    Each direction keeps its own candidates: the k best texts of every image, and the k best
+    images of every text (ALBEF / EVE ``Retrieval.py`` evaluate both matrices so).
+
+    Args:
+        first_stage_i2t (Tensor): First-stage scores, shape (I, T), e.g. :func:`itc_similarity`.
+        topk (int, optional): Candidates re-scored per query; None scores every pair.
+        pair_scores (Callable[[Tensor, Tensor], Tensor]): ``pair_scores(image_idx, text_idx)``
+            returns the ITM score of each (image_idx[j], text_idx[j]) pair, shape (n,).
+
+    Returns:
+        tuple[Tensor, Tensor]: ``i2t`` (I, T) and ``t2i`` (T, I), -100 where not re-scored.
+    """
+    i2t = itm_rerank(first_stage_i2t, topk,
+                     lambda i, cand: pair_scores(torch.full_like(cand, i), cand))
+    t2i = itm_rerank(first_stage_i2t.t(), topk,
+                     lambda t, cand: pair_scores(cand, torch.full_like(cand, t)))
+    return i2t, t2i
