@@ -13,7 +13,7 @@ SOHO_PRE = get_config_path('soho/soho_r18-3l_1xb16-300it_toyworld-caption.py')
 SOHO_VQA = get_config_path('soho/soho_r18-3l_caption-pre_1xb16-300it_toyworld-vqa.py')
 PB_NLVR2 = get_config_path('pixel_bert/pixel-bert_r18-3l_caption-pre_1xb16-300it_toyworld-nlvr2.py')
 PB_RET = get_config_path(
-    'pixel_bert/pixel-bert_r18-3l_caption-pre_1xb12-100it_toyworld-retrieval.py')
+    'pixel_bert/pixel-bert_r18-3l_caption-pre_1xb12-300it_toyworld-retrieval.py')
 SHORT = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',
          'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1']
 

@@ -1,4 +1,4 @@
 # The same retrieval fine-tuning without VL pre-training (random frozen CNN, MiniLM text
 # weights, untrained ITM head).
-_base_ = ['./pixel-bert_r18-3l_caption-pre_1xb12-100it_toyworld-retrieval.py']
+_base_ = ['./soho_r18-3l_caption-pre_1xb12-300it_toyworld-retrieval.py']
 model = dict(init_cfg=None)

@@ -24,12 +24,12 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=10.0))
 val_cfg = dict(_delete_=True, type='mmpretrain.RetrievalValLoop')
 test_cfg = dict(_delete_=True, type='mmpretrain.RetrievalTestLoop')
-train_cfg = dict(max_iters=100, val_interval=100)
+train_cfg = dict(max_iters=300, val_interval=300)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1 / 3, by_epoch=False, begin=0, end=10),
-    dict(type='MultiStepLR', milestones=[80], gamma=0.1, by_epoch=False),
+    dict(type='LinearLR', start_factor=1 / 3, by_epoch=False, begin=0, end=30),
+    dict(type='MultiStepLR', milestones=[240], gamma=0.1, by_epoch=False),
 ]
 train_dataloader = dict(batch_size=12)
 val_dataloader = dict(dataset=dict(fold=0, fold_size=30))
 test_dataloader = val_dataloader
-default_hooks = dict(checkpoint=dict(interval=100, max_keep_ckpts=1))
+default_hooks = dict(checkpoint=dict(interval=300, max_keep_ckpts=1))
