@@ -1,9 +1,12 @@
 # Copyright (c) mmvl contributors. All rights reserved.
 """Visual question answering inference: image + question -> answer with its score.
 
-Works with any mmvl VQA model whose ``predict`` reads each sample's ``question`` and sets
-``pred_answer`` and ``pred_score`` (and, for the top answers, ``pred_answer_scores`` over the
-answer table of its ``VQAClassificationHead``): SOHO, Pixel-BERT and the rich-region VQA model.
+Works with any mmvl VQA model that reads images through its test pipeline (``LoadImageFromFile``)
+and whose ``predict`` reads each sample's ``question`` and sets ``pred_answer`` and
+``pred_score`` (and, for the top answers, ``pred_answer_scores`` over the answer table of its
+``VQAClassificationHead``): SOHO and Pixel-BERT. Models that read pre-extracted region features
+instead of images (the rich-region VQA model's ``LoadRegionFeatures``) need the detector run
+first; their configs are refused with an error naming the missing image loader.
 Like mmpretrain's ``VisualQuestionAnsweringInferencer`` (one question per image), on mmvl's
 base inferencer (paths, directories, arrays, output names, ``vis/`` and ``preds/`` files).
 """

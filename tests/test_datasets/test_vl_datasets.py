@@ -167,6 +167,22 @@ def test_nlvr2_official_jsonl(tmp_path):
         NLVR2Dataset(data_root=str(tmp_path), ann_file='dev.json', data_prefix='train')
 
 
+def test_nlvr2_train_directory_field(tmp_path):
+    """Official train lines name their image sub-folder in `directory`."""
+    (tmp_path / 'train' / '37').mkdir(parents=True)
+    for i in range(2):
+        _image(tmp_path / 'train' / '37' / f'train-10171-0-img{i}.png')
+    _write_lines(tmp_path / 'train.json', [dict(
+        identifier='train-10171-0-0', sentence='There are two dogs.', label='False',
+        directory=37, synset='n02084071', query='dog 5', left_url='l', right_url='r',
+        writer='71', extra_validations={}, validation={})])
+    ds = NLVR2Dataset(data_root=str(tmp_path), ann_file='train.json', data_prefix='train')
+    info = ds.get_data_info(0)
+    assert info['img_path'] == [str(tmp_path / 'train' / '37' / f'train-10171-0-img{i}.png')
+                                for i in range(2)]
+    assert info['gt_label'] == 0 and info['identifier'] == 'train-10171-0-0'
+
+
 def test_nlvr2_on_toyworld(toyworld):
     ds = NLVR2Dataset(data_root=toyworld, ann_file='nlvr2/dev.json',
                       data_prefix='nlvr2/images/dev')

@@ -85,6 +85,8 @@ def test_itm_head():
     losses = head.loss(feats, labels)
     assert losses['loss_itm'].item() == pytest.approx(
         F.cross_entropy(head(feats), labels).item())
+    correct = (head(feats).argmax(1) == labels).float().mean().item()
+    assert losses['acc_itm'].item() == pytest.approx(100 * correct)  # percent, like acc_mlm
     assert torch.allclose(head.scores(feats), head(feats)[:, 1])
     assert torch.allclose(head.scores(feats, 'prob'), head(feats).softmax(1)[:, 1])
 

@@ -1,7 +1,7 @@
 # NLVR2 (official jsonl, http://lil.nlp.cornell.edu/nlvr/), paper scale: train / dev / test-P.
-# data/nlvr2/{train,dev,test1}.json and images/{train,dev,test1}/<id>-img{0,1}.png
-# (the train images sit in numbered sub-folders officially: flatten them or list them by
-# `directory`). Pixel-BERT R50 inputs: short side 800, long side <= 1333.
+# data/nlvr2/{train,dev,test1}.json and images/{train,dev,test1}/ as released: train images in
+# the numbered sub-folders images/train/<directory>/ that each train line names, dev and test1
+# images directly in their folder. Pixel-BERT R50 inputs: short side 800, long side <= 1333.
 data_root = 'data/nlvr2/'
 data_preprocessor = dict(
     type='VLDataPreprocessor',

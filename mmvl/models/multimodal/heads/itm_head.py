@@ -37,10 +37,15 @@ class ITMHead(BaseModule):
         return self.fc(cls_feats)
 
     def loss(self, cls_feats: Tensor, itm_labels: Tensor) -> dict:
-        """``loss_itm`` (cross-entropy) and ``acc_itm`` (logged only) for labels 1 / 0, (B,)."""
+        """``loss_itm`` (cross-entropy) and ``acc_itm`` (percent, logged only).
+
+        Args:
+            cls_feats (Tensor): Fused [CLS] features, shape (B, C).
+            itm_labels (Tensor): 1 for matched pairs, 0 otherwise, shape (B,).
+        """
         logits = self(cls_feats)
         loss = F.cross_entropy(logits, itm_labels.long())
-        acc = (logits.argmax(dim=1) == itm_labels).float().mean()
+        acc = 100 * (logits.argmax(dim=1) == itm_labels).float().mean()
         return dict(loss_itm=loss, acc_itm=acc.detach())
 
     def scores(self, cls_feats: Tensor,

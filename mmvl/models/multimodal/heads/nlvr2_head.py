@@ -61,10 +61,10 @@ class NLVR2PairHead(BaseModule):
         return self.mlp(torch.cat([feat_img0, feat_img1], dim=1))
 
     def loss(self, feat_img0: Tensor, feat_img1: Tensor, data_samples: Sequence) -> dict:
-        """``loss_nlvr2`` (cross-entropy) and ``acc_nlvr2`` (logged only)."""
+        """``loss_nlvr2`` (cross-entropy) and ``acc_nlvr2`` (percent, logged only)."""
         logits = self(feat_img0, feat_img1)
         labels = _labels_of(data_samples, logits.device)
-        acc = (logits.argmax(dim=1) == labels).float().mean()
+        acc = 100 * (logits.argmax(dim=1) == labels).float().mean()
         return dict(loss_nlvr2=F.cross_entropy(logits, labels), acc_nlvr2=acc.detach())
 
     def predict(self, feat_img0: Tensor, feat_img1: Tensor, data_samples: Sequence) -> Sequence:
