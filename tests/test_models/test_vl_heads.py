@@ -169,3 +169,54 @@ def test_two_stage_retrieval_rescoring_per_direction():
     assert len(pairs) == 3 * 2 + 4 * 2
     full_i2t, full_t2i = two_stage_retrieval(sim, None, pair_scores)
     assert torch.equal(full_i2t, itm) and torch.equal(full_t2i, itm.t())
+
+
+def test_itc_head_info_nce_both_ways_by_hand():
+    from mmvl.models.multimodal import ITCHead, two_stage_retrieval
+    torch.manual_seed(0)
+    head = ITCHead(6, 4, embed_dims=8, temperature=0.07)
+    img, txt = torch.randn(3, 6), torch.randn(3, 4)
+    out = head.loss(img, txt)
+    v = F.normalize(head.image_proj(img), dim=-1)
+    w = F.normalize(head.text_proj(txt), dim=-1)
+    logits = v @ w.t() / 0.07
+    target = torch.arange(3)
+    by_hand = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
+    assert out['loss_itc'].item() == pytest.approx(by_hand.item(), rel=1e-5)
+    out['loss_itc'].backward()
+    assert head.temp.grad is not None and head.image_proj.weight.grad is not None
+    # two captions of one image: both are positives, each with half the target mass
+    shared = head.loss(img, txt, image_ids=[7, 7, 9])['loss_itc']
+    t = torch.tensor([[.5, .5, 0], [.5, .5, 0], [0, 0, 1.]])
+    logits = logits.detach()
+    by_hand = (-(F.log_softmax(logits, 1) * t).sum(1).mean()
+               - (F.log_softmax(logits.t(), 1) * t).sum(1).mean()) / 2
+    assert shared.item() == pytest.approx(by_hand.item(), rel=1e-5)
+    # its similarity is the first stage of two-stage retrieval: top-2 texts per image re-scored
+    with torch.no_grad():
+        sim = head.similarity(img, txt)
+        i2t, _ = two_stage_retrieval(sim, 2, lambda i, t: torch.ones(len(i)))
+    assert torch.equal(i2t == 1, torch.zeros_like(sim, dtype=torch.bool).scatter(
+        1, sim.topk(2, dim=1).indices, True))
+
+
+def test_itc_head_temperature_and_aligned_pairs():
+    from mmvl.models.multimodal import ITCHead
+    fixed = ITCHead(2, 2, embed_dims=2, learnable_temperature=False)
+    assert not any('temp' in n for n, _ in fixed.named_parameters())
+    with torch.no_grad():
+        fixed.image_proj.weight.copy_(torch.eye(2))
+        fixed.text_proj.weight.copy_(torch.eye(2))
+        fixed.image_proj.bias.zero_()
+        fixed.text_proj.bias.zero_()
+    aligned = torch.tensor([[1., 0.], [0., 1.]])
+    crossed = aligned.flip(0)
+    assert fixed.loss(aligned, aligned)['loss_itc'] < fixed.loss(aligned, crossed)['loss_itc']
+    assert fixed.loss(aligned, aligned)['acc_itc'] == 100
+    assert torch.allclose(fixed.similarity(aligned, crossed), crossed)
+    learnt = ITCHead(2, 2)
+    with torch.no_grad():
+        learnt.temp.fill_(5.0)
+    assert learnt.temperature.item() == 0.5  # clamped as ALBEF
+    with pytest.raises(ValueError, match='temperature'):
+        ITCHead(2, 2, temperature=0.0)
