@@ -140,3 +140,18 @@ def test_vqa_test_run_end_to_end(toyworld, tmp_path):
     assert sorted(d['question_id'] for d in dumped) == sorted(
         q['question_id'] for q in questions['questions'])
     assert all(d['answer'] in table for d in dumped)
+
+
+def test_matches_the_official_tool_on_recorded_cases():
+    """300 messy cases scored by GT-Vision-Lab's vqaEval.py itself (both rule versions; the
+    scores were recorded from the official code, which is not shipped here)."""
+    import os.path as osp
+    path = osp.join(osp.dirname(__file__), 'data', 'vqa_official_cases.json')
+    cases = json.load(open(path))['cases']
+    assert len(cases) == 300
+    for case in cases:
+        for rules in ('original', '2021'):
+            ours = vqa_accuracy(case['pred'], case['answers'], rules=rules)
+            assert ours == pytest.approx(case[rules], abs=1e-9), (rules, case)
+    # the two rule versions disagree on a good share of these cases
+    assert sum(c['original'] != c['2021'] for c in cases) > 50
