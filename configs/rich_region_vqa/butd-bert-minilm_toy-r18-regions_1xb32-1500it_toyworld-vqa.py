@@ -16,7 +16,9 @@ model = dict(
         region_channels=256,  # fc7 width of the toy detector's box head
         hidden_channels=256,
         question_pooling='gru',
-        l2_norm_regions=True,
+        # Teney et al. L2-normalise regions; on the toy world's 256-d fc7 this made
+        # gatedtanh(v) ~ 0.02 and h = f_q(q) * f_v(v) too small to learn (see README.md)
+        l2_norm_regions=False,
         with_boxes=False,
         dropout=0.2),
     answer_head=dict(
