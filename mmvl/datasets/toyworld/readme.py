@@ -40,7 +40,7 @@ _LAYOUT = """\
 │   ├── annotations/youtube_vis_train.json       YouTube-VIS 2019
 │   ├── meta_expressions.json          Ref-YouTube-VOS expressions
 │   ├── meta.json                      YouTube-VOS objects per video
-│   └── actions/                       labelled action clips, {action_size} px, {action_frames} frames
+│   └── actions/                       action clips, {action_size} px, {action_frames} frames
 │       ├── videos/{{train,val}}/act00000.mp4 ...      MPEG-4 videos
 │       ├── rawframes/{{train,val}}/act00000/img_00001.jpg ...  the same, JPEG
 │       ├── kinetics_{{train,val}}_list_videos.txt    Kinetics-400 list "<file> <label>"
