@@ -178,6 +178,11 @@ def test_vqa_answers(toyworld):
         disagreements += len(set(answers)) > 1
     assert 0 < disagreements < len(anns)
     assert {a['answer_type'] for a in anns} == {'yes/no', 'number', 'other'}
+    from mmvl.datasets.vl.vqa import build_answer_table
+    table = _load(toyworld, 'vqa', 'answer_table.json')
+    assert table == build_answer_table(
+        osp.join(toyworld, 'vqa', 'toyworld_train_annotations.json'), min_count=1)
+    assert {'yes', 'no'} <= set(table)
 
 
 def test_video_files(toyworld):

@@ -2,10 +2,7 @@
 # region detector (see configs/rich_region_vqa/README.md):
 #   python tools/misc/extract_region_features.py <detector config> <checkpoint> \
 #       --out data/toyworld/region_feats --split-file vg/train.txt vg/val.txt
-# and the answer table with
-#   python tools/dataset_converters/build_vqa_answer_table.py \
-#       data/toyworld/vqa/toyworld_train_annotations.json --min-count 1 \
-#       --out data/toyworld/vqa/answer_table.json
+# The answer table (vqa/answer_table.json) is written by the toy-world generator.
 dataset_type = 'RegionFeatureVQADataset'
 data_root = 'data/toyworld/'
 feature_dir = 'region_feats'

@@ -1,8 +1,6 @@
 # Toy-world VQAv2 (official question / annotation layout) for grid VL models (SOHO, Pixel-BERT).
-# The answer table comes from the train annotations (every answer, min count 1):
-#   python tools/dataset_converters/build_vqa_answer_table.py \
-#       data/toyworld/vqa/toyworld_train_annotations.json --min-count 1 \
-#       --out data/toyworld/vqa/answer_table.json
+# The answer table (every train answer, min count 1) is written by the toy-world generator;
+# for other annotation files build one with tools/dataset_converters/build_vqa_answer_table.py.
 # No flips: questions ask about left / right relations.
 data_root = 'data/toyworld/'
 answer_table = 'vqa/answer_table.json'

@@ -219,7 +219,12 @@ def write_vqa_nlvr2(out_dir: str, scenes: List[Scene], seed: int) -> Dict[str, A
         _write_text(''.join(json.dumps(e, separators=(',', ':')) + '\n' for e in examples),
                     join('nlvr2', f'{name}.json'))
         nlvr2_counts[name] = len(examples)
-    return dict(vqa_questions=vqa_counts, nlvr2_statements=nlvr2_counts)
+    # the answer table of VQA-as-classification: every normalised train answer (min count 1),
+    # as tools/dataset_converters/build_vqa_answer_table.py builds it for VQAv2
+    from mmvl.datasets.vl.vqa import build_answer_table
+    table = build_answer_table(join('vqa', 'toyworld_train_annotations.json'), min_count=1)
+    writers.dump_json(table, join('vqa', 'answer_table.json'))
+    return dict(vqa_questions=vqa_counts, vqa_answers=len(table), nlvr2_statements=nlvr2_counts)
 
 
 def write_imagenet(out_dir: str, seed: int, image_size: int, per_class: int,

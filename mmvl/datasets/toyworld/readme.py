@@ -27,7 +27,8 @@ _LAYOUT = """\
 │   └── refs(unc).p                    refer-API refs (pickle), splits train/val/testA/testB
 ├── vqa/
 │   ├── toyworld_{{train,val}}_questions.json    VQAv2 questions
-│   └── toyworld_{{train,val}}_annotations.json  VQAv2 annotations, 10 answers each
+│   ├── toyworld_{{train,val}}_annotations.json  VQAv2 annotations, 10 answers each
+│   └── answer_table.json              answers of VQA-as-classification (train, min count 1)
 ├── nlvr2/
 │   ├── train.json, dev.json           NLVR2 jsonl
 │   └── images/{{train,dev}}/<split>-<set>-<pair>-img{{0,1}}.png   hard links to scenes
@@ -101,7 +102,9 @@ _FILES = """\
   few plausible mistakes, `multiple_choice_answer` is the truth (the majority). Question ids
   are `image_id * 1000 + k`. Load with mmpretrain `COCOVQA(data_root=<root>,
   data_prefix='by_id', question_file='vqa/toyworld_train_questions.json',
-  ann_file='vqa/toyworld_train_annotations.json')`.
+  ann_file='vqa/toyworld_train_annotations.json')`. `answer_table.json` lists every normalised
+  train answer, most frequent first (`build_vqa_answer_table.py --min-count 1`), for
+  mmvl `VQAv2Dataset(answer_table=...)`.
 - **NLVR2** (`nlvr2/`, http://lil.nlp.cornell.edu/nlvr/): one JSON object per line with
   `identifier` (`<split>-<set>-<pair>-<sentence>`), `sentence`, `label` ("True"/"False") and the
   source scene ids `left_image_id` / `right_image_id`; the pair's images are hard links to
