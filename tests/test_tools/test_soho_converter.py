@@ -62,29 +62,31 @@ def _resnet18():
     return keys
 
 
-def _bert():
+def _bert(num_layers=1):
     e = 'language.bert.embeddings'
     keys = {f'{e}.word_embeddings.weight': (VOCAB, C), f'{e}.position_embeddings.weight': (POS, C),
             f'{e}.token_type_embeddings.weight': (2, C), f'{e}.LayerNorm.weight': (C, ),
             f'{e}.LayerNorm.bias': (C, )}
-    p = 'language.bert.encoder.layer.0'
-    for name in ('attention.self.query', 'attention.self.key', 'attention.self.value',
-                 'attention.output.dense'):
-        keys.update({f'{p}.{name}.weight': (C, C), f'{p}.{name}.bias': (C, )})
-    for name in ('attention.output.LayerNorm', 'output.LayerNorm'):
-        keys.update({f'{p}.{name}.weight': (C, ), f'{p}.{name}.bias': (C, )})
-    keys.update({f'{p}.intermediate.dense.weight': (FFN, C), f'{p}.intermediate.dense.bias':
-                 (FFN, ), f'{p}.output.dense.weight': (C, FFN), f'{p}.output.dense.bias': (C, )})
+    for i in range(num_layers):
+        p = f'language.bert.encoder.layer.{i}'
+        for name in ('attention.self.query', 'attention.self.key', 'attention.self.value',
+                     'attention.output.dense'):
+            keys.update({f'{p}.{name}.weight': (C, C), f'{p}.{name}.bias': (C, )})
+        for name in ('attention.output.LayerNorm', 'output.LayerNorm'):
+            keys.update({f'{p}.{name}.weight': (C, ), f'{p}.{name}.bias': (C, )})
+        keys.update({f'{p}.intermediate.dense.weight': (FFN, C),
+                     f'{p}.intermediate.dense.bias': (FFN, ),
+                     f'{p}.output.dense.weight': (C, FFN), f'{p}.output.dense.bias': (C, )})
     return keys
 
 
-def _neck(pretrain):
+def _neck(pretrain, k=K):
     keys = {'neck.conv.conv.weight': (C, 512, 1, 1), **_bn('neck.conv.bn', C),
             'neck.ln.weight': (C, ), 'neck.ln.bias': (C, )}
     if pretrain:
-        keys.update({'neck.mask_emb.weight': (1, C), 'neck.vq.embed': (K, C),
-                     'neck.vq.cluster_size': (K, ), 'neck.vq.cluster_sum': (K, ),
-                     'neck.vq.embed_avg': (K, C), 'neck.gate_fc.conv.weight': (2, 2 * C, 1, 1),
+        keys.update({'neck.mask_emb.weight': (1, C), 'neck.vq.embed': (k, C),
+                     'neck.vq.cluster_size': (k, ), 'neck.vq.cluster_sum': (k, ),
+                     'neck.vq.embed_avg': (k, C), 'neck.gate_fc.conv.weight': (2, 2 * C, 1, 1),
                      **_bn('neck.gate_fc.bn', 2), 'neck.pos_line.weight': (C, C),
                      'neck.pos_line.bias': (C, )})
     return keys
@@ -96,8 +98,8 @@ def _state(shapes):
                 else torch.randn(s, generator=gen)) for k, s in shapes.items()}
 
 
-def authors_pretrain():
-    state = _state({**_resnet18(), **_neck(True), **_bert(),
+def authors_pretrain(num_layers=1, k=K):
+    state = _state({**_resnet18(), **_neck(True, k), **_bert(num_layers),
                     'head.match_class.weight': (2, C)})
     state['mask_l_fc.weight'] = state['language.bert.embeddings.word_embeddings.weight']
     return state
@@ -129,6 +131,27 @@ def test_pretrain_checkpoint_loads_strictly(tmp_path):
     # the MLM layer is the (converted) word-embedding matrix
     hidden = torch.randn(2, C)
     assert torch.allclose(model.mlm_logits(hidden), hidden @ src['mask_l_fc.weight'].t())
+
+
+def test_pretrain_checkpoint_loads_into_shipped_config():
+    """The converted dict loads strictly into the model of the shipped R18-3L config.
+
+    BERT-base cannot be downloaded here, so, as in ``tests/test_configs.py``, the text side is
+    the packaged MiniLM (a BERT of width 384) cut to the config's 3 layers; every other setting
+    (ResNet-18, 2,048 dictionary entries, gate, heads) is the config's own.
+    """
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/soho/soho_r18-3l_8xb64-40e_coco-vg-caption.py'))
+    assert cfg.model.encoder.text_model == 'bert-base-uncased'
+    cfg.model.encoder.text_model = 'all-MiniLM-L6-v2'
+    cfg.model.encoder.text_pretrained = False
+    model = MODELS.build(cfg.model)
+    src = authors_pretrain(cfg.model.encoder.num_hidden_layers, cfg.model.num_tokens)
+    model.load_state_dict(conv.convert(src, 'pretrain'), strict=True)
+    assert torch.equal(model.vd.embed, src['neck.vq.embed'])
+    assert torch.equal(model.encoder.bert.encoder.layer[2].output.dense.weight,
+                       src['language.bert.encoder.layer.2.output.dense.weight'])
 
 
 def test_vqa_checkpoint_loads_strictly():

@@ -6,7 +6,7 @@ The authors' code (95824a8) saves mmcv-0.x runner checkpoints ``{'state_dict': .
 
 - ``pretrain``: ``soho_res18_fp16_40-9441cdd3.pth``, the pre-training model
   ``SOHOSingleStreamPre`` with neck ``SimpleVDforPreGate``. The result loads strictly into
-  mmvl's ``SOHOPretrainer`` (``configs/soho/soho_r18-3l_8xb16-40e_coco-vg-caption.py``):
+  mmvl's ``SOHOPretrainer`` (``configs/soho/soho_r18-3l_8xb64-40e_coco-vg-caption.py``):
 
   ============================================  ==========================================
   authors                                       mmvl
@@ -26,7 +26,7 @@ The authors' code (95824a8) saves mmcv-0.x runner checkpoints ``{'state_dict': .
 - ``vqa``: the authors' ``SOHOSingleStreamVQA`` (neck ``SimpleVDforVQA``, no dictionary):
   the same backbone / neck / language rules plus ``head.vqa.{0,3}.*`` -> ``head.mlp.{0,3}.*``
   (``VQAClassificationHead`` with SOHO's Linear-ReLU-Dropout-Linear layout); loads into
-  ``GridVLVQA`` (``configs/soho/soho_r18-3l_8xb32-20e_vqav2.py``).
+  ``GridVLVQA`` (``configs/soho/soho_r18-3l_caption-pre_8xb32-20e_vqav2.py``).
 
 The visual and fusion-BERT key layouts are unchanged from mmpretrain's ``ResNet`` and
 transformers' ``BertModel`` (checked by running the authors' code: both reproduce its
