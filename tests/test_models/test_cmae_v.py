@@ -149,3 +149,23 @@ def test_top1_top5_accuracy_on_averaged_views():
     result = metric.compute_metrics(metric.results)
     assert result['top1'] == pytest.approx(100 / 3)
     assert result['top5'] == pytest.approx(200 / 3)
+
+
+@pytest.mark.parametrize('name', [
+    'cmae-v_vit-base-p16_16xb64-800e_kinetics-400.py',
+    'cmae-v_vit-base-p16_16xb64-800e_sthv2.py',
+    'cmae-v_convvit-base-p16_16xb64-800e_kinetics-400.py',
+    'cmae-v_convvit-base-p16_16xb64-800e_sthv2.py',
+])
+def test_paper_scale_pretraining_initialises(name):
+    """The runner calls ``init_weights`` first: at 16 x 224 the 8 x 14 x 14 grid (1568 tokens,
+    not a square) must get its space-time decoder tables (no forward at this size)."""
+    init_default_scope('mmvl')
+    cfg = Config.fromfile(get_config_path(f'cmae_v/{name}'))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for decoder in (model.pixel_decoder, model.feature_decoder):
+        assert decoder.token_grid == (8, 14, 14)
+        assert decoder.decoder_pos_embed.shape[1] == 1 + 8 * 14 * 14
+        assert torch.equal(decoder.decoder_pos_embed[0, 0],
+                           torch.zeros_like(decoder.decoder_pos_embed[0, 0]))

@@ -120,13 +120,19 @@ class VideoMAEPretrainDecoder(MAEPretrainDecoder):
         self.pos_embed_type = pos_embed_type
 
     def init_weights(self) -> None:
-        """Fixed space-time position embedding (cls slot zero) and the mask token."""
-        super().init_weights()  # fills a 2-D table first; replaced here
+        """Fixed space-time position embedding (cls slot zero) and the mask token.
+
+        Does what ``MAEPretrainDecoder.init_weights`` does (``init_cfg`` initialisation,
+        mask token ~ N(0, 0.02)) except its 2-D table, which assumes a square number of
+        tokens and fails on grids such as 8 x 14 x 14 (1568 tokens).
+        """
+        super(MAEPretrainDecoder, self).init_weights()  # BaseModule: init_cfg only
         table = sincos_pos_embed(self.token_grid, self.decoder_pos_embed.shape[-1],
                                  self.pos_embed_type)
         with torch.no_grad():
             self.decoder_pos_embed[0, 0].zero_()
             self.decoder_pos_embed[0, 1:].copy_(table)
+        torch.nn.init.normal_(self.mask_token, std=.02)
 
 
 @MODELS.register_module()
