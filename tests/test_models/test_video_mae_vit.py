@@ -208,3 +208,35 @@ def test_video_decoder_restores_order_with_a_space_time_table():
         token_grid=GRID, patch_size=8, embed_dim=32, decoder_embed_dim=16, decoder_depth=1,
         decoder_num_heads=2, predict_feature_dim=32)
     assert feature(latent, ids_restore).shape == (2, 64, 32)
+
+
+def test_video_decoder_init_on_a_non_square_grid():
+    """2 x 3 x 4 = 24 tokens (not a square): mmpretrain's 2-D table would not fit; the
+    space-time table is written and the mask token is drawn from N(0, 0.02)."""
+    grid = (2, 3, 4)
+    decoder = VideoMAEPretrainDecoder(
+        token_grid=grid, patch_size=8, tubelet_size=2, embed_dim=32, decoder_embed_dim=16,
+        decoder_depth=1, decoder_num_heads=2)
+    decoder.mask_token.data.zero_()
+    decoder.init_weights()
+    assert decoder.decoder_pos_embed.shape == (1, 25, 16)
+    assert torch.equal(decoder.decoder_pos_embed[0, 0], torch.zeros(16))
+    assert torch.allclose(decoder.decoder_pos_embed[0, 1:], sincos_pos_embed(grid, 16))
+    assert decoder.mask_token.abs().sum() > 0 and decoder.mask_token.std() < 0.1
+
+
+def test_video_vit_init_cfg_list(tmp_path):
+    """A list init_cfg is applied; a list holding a Pretrained entry keeps the loaded cls
+    token and tubelet projection instead of re-drawing them."""
+    model = VideoViT(**TOY, init_cfg=[dict(type='Constant', layer='LayerNorm', val=0.5)])
+    model.init_weights()
+    assert torch.all(model.ln1.weight == 0.5)
+    assert model.cls_token.abs().sum() > 0  # the MAE-style cls init ran
+
+    source = _encoder(VideoViT)
+    torch.save({'state_dict': source.state_dict()}, tmp_path / 'enc.pth')
+    loaded = VideoViT(
+        **TOY, init_cfg=[dict(type='Pretrained', checkpoint=str(tmp_path / 'enc.pth'))])
+    loaded.init_weights()
+    assert torch.equal(loaded.cls_token, source.cls_token)
+    assert torch.equal(loaded.patch_embed.weight, source.patch_embed.weight)

@@ -196,7 +196,8 @@ class VideoViT(BaseModule):
         super().init_weights()
         self.pos_embed.data.copy_(
             sincos_pos_embed(self.token_grid, self.embed_dims, self.pos_embed_type)[None])
-        if self.init_cfg is not None and self.init_cfg.get('type') == 'Pretrained':
+        init_cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
+        if any(isinstance(c, dict) and c.get('type') == 'Pretrained' for c in init_cfgs):
             return
         if isinstance(self.patch_embed, nn.Conv3d):
             weight = self.patch_embed.weight
