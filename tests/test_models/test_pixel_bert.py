@@ -129,7 +129,8 @@ def test_retrieval_negatives_and_loss():
     assert model.encoder.bert.encoder.layer[0].output.dense.weight.grad is not None
     model.eval()
     test_samples = [DataSample(text=[c, c + ' here'], gt_text_id=[2 * i, 2 * i + 1],
-                               gt_image_id=[i, i]) for i, c in enumerate(CAPTIONS)]
+                               gt_image_id=[i, i], metainfo=dict(img_shape=(128, 128)))
+                    for i, c in enumerate(CAPTIONS)]
     with torch.no_grad():
         feats = model.extract_feat(torch.randn(4, 3, 128, 128), test_samples)
         i2t, t2i = model.predict_all(feats, test_samples, 4, 8)

@@ -141,7 +141,8 @@ class GridVLEncoder(BaseModule):
         Args:
             images (Tensor): B x 3 x H x W, padded batch.
             data_samples (list, optional): Samples whose ``img_shape`` is the unpadded
-                (h, w); without it every pixel is valid.
+                (h, w); a sample without it is an error. Without samples every pixel is
+                valid.
 
         Returns:
             tuple:
@@ -165,7 +166,13 @@ class GridVLEncoder(BaseModule):
         if data_samples is None:
             return valid
         for i, sample in enumerate(data_samples):
-            img_h, img_w = sample.metainfo.get('img_shape', pad_hw)[:2]
+            if 'img_shape' not in sample.metainfo:
+                # a padded batch would silently attend to its padding
+                raise ValueError(
+                    f'data_samples[{i}] has no img_shape, so its padding cannot be masked: '
+                    "add 'img_shape' to PackInputs.meta_keys (or pass data_samples=None for "
+                    'an unpadded batch)')
+            img_h, img_w = sample.metainfo['img_shape'][:2]
             valid[i, math.ceil(img_h / stride_h):, :] = False
             valid[i, :, math.ceil(img_w / stride_w):] = False
         return valid

@@ -36,6 +36,8 @@ class ITMNegativeSampler:
     """
 
     def __init__(self, prob: float = 0.5) -> None:
+        if not 0 <= prob <= 1:
+            raise ValueError(f'ITMNegativeSampler: prob must be in [0, 1], got {prob}')
         self.prob = prob
 
     def __call__(self, texts: Sequence[str], image_ids: Optional[Sequence] = None,

@@ -34,6 +34,9 @@ class RetrievalNegativeSampler:
     """
 
     def __init__(self, num_negatives: int = 20) -> None:
+        if num_negatives <= 0:
+            raise ValueError(
+                f'RetrievalNegativeSampler: num_negatives must be > 0, got {num_negatives}')
         self.num_negatives = num_negatives
 
     def __call__(self, texts: Sequence[str], image_ids: Sequence,
@@ -99,6 +102,10 @@ class GridVLRetrieval(GridVLBaseModel):
         super().__init__(encoder, **kwargs)
         self.itm_head = MODELS.build(dict(itm_head, in_channels=self.hidden_size))
         self.negative_sampler = MODELS.build(negative_sampler)
+        num_negatives = getattr(self.negative_sampler, 'num_negatives', None)
+        if num_hard <= 0 or (num_negatives is not None and num_hard > num_negatives):
+            raise ValueError(f'GridVLRetrieval: num_hard must satisfy 0 < num_hard <= '
+                             f'num_negatives ({num_negatives}), got {num_hard}')
         self.num_hard = num_hard
         self.score_chunk = score_chunk
 

@@ -34,6 +34,8 @@ class PixelSampler:
     """
 
     def __init__(self, num_samples: int = 100) -> None:
+        if num_samples <= 0:
+            raise ValueError(f'PixelSampler: num_samples must be > 0, got {num_samples}')
         self.num_samples = num_samples
 
     def __call__(self, tokens: Tensor, mask: Tensor,

@@ -42,6 +42,8 @@ class MVMMasker:
     """
 
     def __init__(self, mask_prob: float = 0.015) -> None:
+        if not 0 <= mask_prob <= 1:
+            raise ValueError(f'MVMMasker: mask_prob must be in [0, 1], got {mask_prob}')
         self.mask_prob = mask_prob
 
     def __call__(self, indices: Tensor, valid: Tensor,

@@ -46,8 +46,12 @@ class VisualDictionary(BaseModule):
     def __init__(self, num_tokens: int, dims: int, decay: float = 0.4,
                  eps: float = 1e-5) -> None:
         super().__init__()
+        if num_tokens <= 0:
+            raise ValueError(f'VisualDictionary: num_tokens must be > 0, got {num_tokens}')
         if not 0 <= decay < 1:
-            raise ValueError(f'decay must be in [0, 1), got {decay}')
+            raise ValueError(f'VisualDictionary: decay must be in [0, 1), got {decay}')
+        if eps <= 0:
+            raise ValueError(f'VisualDictionary: eps must be > 0, got {eps}')
         self.num_tokens = num_tokens
         self.dims = dims
         self.decay = decay
