@@ -62,6 +62,32 @@ def test_sampling_is_on_in_training_and_off_at_test(pretrainer):
     assert tokens.shape[1] == 16 and mask.sum().item() == 16
 
 
+def test_paper_sample_size_draws_100_distinct_valid_positions(pretrainer):
+    """The paper's 100 pixels from a 12 x 12 grid with 11 x 11 real cells (23 padded)."""
+    valid = torch.zeros(2, 12, 12, dtype=torch.bool)
+    valid[:, :11, :11] = True
+    feats = torch.randn(2, pretrainer.hidden_size, 12, 12)
+    tokens = pretrainer.encoder.embed_visual(feats, valid)
+    _, out_mask, pos = PixelSampler(100)(tokens, valid.flatten(1).long(),
+                                         torch.Generator().manual_seed(0))
+    assert pos.shape == (2, 100) and out_mask.all()
+    for b in range(2):
+        assert len(set(pos[b].tolist())) == 100
+        assert valid.flatten(1)[b, pos[b]].all()  # no padded cell
+    sampler = pretrainer.pixel_sampler
+    pretrainer.pixel_sampler = PixelSampler(100)
+    try:
+        pretrainer.train()
+        sampled, mask, _ = pretrainer.visual_step(feats, valid, None)
+        assert sampled.shape[1] == 100 and mask.all()
+        pretrainer.eval()
+        full, mask, _ = pretrainer.visual_step(feats, valid, None)
+        assert full.shape[1] == 144 and mask.sum((1, )).tolist() == [121, 121]
+        assert torch.equal(full, tokens)  # every pixel, unsampled
+    finally:
+        pretrainer.pixel_sampler = sampler
+
+
 def test_visual_type_embedding_is_added(pretrainer):
     feats = torch.zeros(1, pretrainer.hidden_size, 1, 2)
     valid = torch.ones(1, 1, 2, dtype=torch.bool)

@@ -54,6 +54,31 @@ def test_dictionary_ema_follows_the_formula():
     assert torch.equal(vd.embed, before)  # no update at test time
 
 
+def test_padded_cells_do_not_update_the_dictionary(model):
+    """Only valid cells enter the EMA: padding changes neither counts nor sums."""
+    model.train()
+    valid = torch.zeros(2, 4, 4, dtype=torch.bool)
+    valid[0, :3, :2] = True
+    valid[1] = True
+    feats = torch.randn(2, model.hidden_size, 4, 4)
+    state = {k: v.clone() for k, v in model.vd.state_dict().items()}
+
+    def ema_after(x):
+        model.vd.load_state_dict(state)
+        _, indices = model.quantize(x, valid)
+        return {k: v.clone() for k, v in model.vd.state_dict().items()}, indices
+
+    after, indices = ema_after(feats)
+    assert (after['cluster_sum'] - state['cluster_sum']).sum() == valid.sum() == 22
+    assert (indices == -100).sum() == 10 and (indices[valid.flatten(1)] >= 0).all()
+    moved = feats.clone()
+    moved[~valid[:, None].expand_as(feats)] = 1e3  # padding far from every entry
+    after_moved, _ = ema_after(moved)
+    for key in ('cluster_size', 'cluster_sum', 'embed_avg', 'embed'):
+        assert torch.equal(after[key], after_moved[key]), key
+    model.vd.load_state_dict(state)
+
+
 def test_straight_through_gradient_reaches_cnn(model):
     model.train()
     feats, valid = model.encoder.grid_features(torch.randn(2, 3, 128, 128))
