@@ -153,3 +153,8 @@ def test_bad_arguments_are_named():
         ImageCorruption('contrast', severity=6)
     with pytest.raises(ValueError, match='uint8'):
         corrupt(np.zeros((4, 4), np.uint8), 'contrast', 1)
+    # a greyscale or RGBA image: the error names its shape and file
+    transform = ImageCorruption('contrast', severity=1)
+    for shape in ((6, 5), (6, 5, 4)):
+        with pytest.raises(ValueError, match=r'shape \(6, 5(, 4)?\) from data/grey\.png'):
+            transform(dict(img=np.zeros(shape, np.uint8), img_path='data/grey.png'))

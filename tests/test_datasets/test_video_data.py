@@ -105,8 +105,14 @@ def test_temporal_shift_draws_within_the_configured_range():
     shift.draw = lambda total: (1, 3)
     assert shift(dict(total_frames=30))['frame_inds'].tolist() == [1, 3, 5, 7, 4, 6, 8, 10]
     np.random.seed(1)
-    short = TemporalShiftTwoClips(clip_len=4, frame_interval=2, shift_range=(5, 5))
-    assert short(dict(total_frames=9))['temporal_shift'] == 2
+    short = TemporalShiftTwoClips(clip_len=4, frame_interval=2, shift_range=(2, 5))
+    assert short(dict(total_frames=9))['temporal_shift'] == 2  # 9 - 7 frames: 2 fits
+    # below the minimum shift: one error naming the video and its frame count
+    too_short = TemporalShiftTwoClips(clip_len=4, frame_interval=2, shift_range=(5, 5))
+    with pytest.raises(ValueError, match=r'v\.mp4 has 9 frames.*needs 12'):
+        too_short(dict(total_frames=9, filename='v.mp4'))
+    wraps = TemporalShiftTwoClips(clip_len=4, frame_interval=2, shift_range=(0, 4))
+    assert wraps(dict(total_frames=5))['temporal_shift'] == 0  # minimum 0: loops as before
     with pytest.raises(ValueError, match='shift_range'):
         TemporalShiftTwoClips(clip_len=4, shift_range=(3, 1))
 

@@ -94,6 +94,9 @@ def test_random_block_masks_and_block_size_one():
         CMAEViT(arch=ARCH, img_size=40, patch_size=8, block_size=2)
     with pytest.raises(ValueError, match='noise must have shape'):
         vit.block_masking(torch.randn(2, 64, 16), (8, 8), torch.rand(2, 15))
+    # an image of the wrong size: one error naming the expected and the given size
+    with pytest.raises(ValueError, match=r'64 x 64 px .*got \(48, 64\)'):
+        vit(torch.randn(2, 3, 48, 64))
 
 
 def test_target_encoder_sees_every_token_in_order_without_final_norm():

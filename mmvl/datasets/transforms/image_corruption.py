@@ -220,6 +220,10 @@ class ImageCorruption(BaseTransform):
         if len(self.severities) > 1:
             severity = int(self.severities[rng.integers(len(self.severities))])
         img = results['img']
+        if img.ndim != 3 or img.shape[2] != 3:
+            raise ValueError(
+                f'ImageCorruption needs an H x W x 3 colour image, got shape {img.shape} '
+                f"from {results.get('img_path', 'an image without img_path')}")
         if self.channel_order == 'bgr':
             img = img[..., ::-1]
         out = corrupt(np.ascontiguousarray(img), name, severity, rng)

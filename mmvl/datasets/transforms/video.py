@@ -134,8 +134,11 @@ class TemporalShiftTwoClips(SampleFrames):
     Draws a shift ``delta`` uniformly from the integers in ``shift_range`` (in frames of the
     video), then the online start ``t0`` uniformly among the starts that keep both clips inside
     the video; the target clip starts at ``t0 + delta``. A video too short for the drawn shift
-    gets the largest shift that fits (recorded in ``temporal_shift``); one shorter than a clip
-    wraps around as ``SampleFrames`` does. Both index sets go to ``frame_inds`` (online first),
+    gets the largest shift that fits (recorded in ``temporal_shift``), but never less than
+    ``shift_range[0]``: a video that cannot hold two clips ``shift_range[0]`` frames apart
+    raises a ``ValueError`` naming it and its frame count (a positive minimum shift is a
+    requirement of the recipe, so it is not silently broken). With the minimum 0, a video
+    shorter than a clip wraps around as ``SampleFrames`` does. Both index sets go to ``frame_inds`` (online first),
     with ``num_clips=2``; ``clip_starts`` and ``temporal_shift`` record the draw.
 
     **Required keys:** ``total_frames``. **Added keys:** ``frame_inds``, ``clip_len``,
@@ -169,6 +172,13 @@ class TemporalShiftTwoClips(SampleFrames):
 
     def transform(self, results: Dict) -> Dict:
         total = int(results['total_frames'])
+        span = (self.clip_len - 1) * self.frame_interval + 1
+        if self.shift_range[0] > max(total - span, 0):
+            video = results.get('filename', results.get('frame_dir', 'the video'))
+            raise ValueError(
+                f'TemporalShiftTwoClips: {video} has {total} frames, too few for two clips of '
+                f'{span} frames at least shift_range[0]={self.shift_range[0]} frames apart '
+                f'(needs {span + self.shift_range[0]})')
         t0, delta = self.draw(total)
         results['frame_inds'] = self.frame_indices([t0, t0 + delta], total)
         results.update(clip_len=self.clip_len, frame_interval=self.frame_interval,

@@ -152,8 +152,14 @@ class CMAEViT(MAEViT):
         """
         if not mask:
             return VisionTransformer.forward(self, x)
-        batch = x.shape[0]
+        batch, images = x.shape[0], x
         x, patch_grid = self.patch_embed(x)
+        if tuple(patch_grid) != tuple(self.patch_resolution):
+            raise ValueError(
+                f'{type(self).__name__}: the masked forward expects images of '
+                f'{self.img_size[0]} x {self.img_size[1]} px (a {self.patch_resolution[0]} x '
+                f'{self.patch_resolution[1]} patch grid), got {tuple(images.shape[-2:])} '
+                f'(grid {tuple(patch_grid)})')
         x = x + self.pos_embed[:, 1:, :]
         x, patch_mask, ids_restore = self.block_masking(x, patch_grid, noise)
         cls_token = (self.cls_token + self.pos_embed[:, :1, :]).expand(batch, -1, -1)
