@@ -138,8 +138,9 @@ class TemporalShiftTwoClips(SampleFrames):
     ``shift_range[0]``: a video that cannot hold two clips ``shift_range[0]`` frames apart
     raises a ``ValueError`` naming it and its frame count (a positive minimum shift is a
     requirement of the recipe, so it is not silently broken). With the minimum 0, a video
-    shorter than a clip wraps around as ``SampleFrames`` does. Both index sets go to ``frame_inds`` (online first),
-    with ``num_clips=2``; ``clip_starts`` and ``temporal_shift`` record the draw.
+    shorter than a clip wraps around as ``SampleFrames`` does. Both index sets go to
+    ``frame_inds`` (online first), with ``num_clips=2``; ``clip_starts`` and
+    ``temporal_shift`` record the draw.
 
     **Required keys:** ``total_frames``. **Added keys:** ``frame_inds``, ``clip_len``,
     ``frame_interval``, ``num_clips``, ``clip_starts``, ``temporal_shift``.
