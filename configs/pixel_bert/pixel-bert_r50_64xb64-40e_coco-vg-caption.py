@@ -3,8 +3,10 @@
 # sampled pixel features per image, 12-layer BERT-base; MLM + ITM. SGD lr 1e-2 / wd 5e-4 for
 # the CNN, AdamW lr 1e-4 / wd 1e-2 for the Transformer; 64 GPUs x 64 pairs = 4,096; 40 epochs,
 # x0.1 at 25 and 35; images short side 800, long <= 1333.
-# NOTE: the paper pre-trains on COCO train + restval (Karpathy) and VG; the base data config
-# holds COCO train2014 + val2014: drop the Karpathy val / test images for retrieval studies.
+# Data: the paper pre-trains on COCO train + restval (Karpathy) and VG, so the COCO Karpathy
+# val / test images (the retrieval test images) are dropped from both COCO files and, through
+# VG's image_data.json (coco_id), from VG. Paths are relative to each data_root:
+# data/coco/annotations/dataset_coco.json, data/vg/image_data.json.
 _base_ = [
     '../_base_/datasets/coco-vg_caption_grid-vl.py',
     '../_base_/schedules/grid_vl_adamw-sgd_40e.py', '../_base_/default_runtime.py'
@@ -31,11 +33,15 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(datasets=[
     dict(type='COCOCaptionPretrain', data_root='data/coco/', data_prefix='',
-         ann_file='annotations/captions_train2014.json', pipeline=train_pipeline),
+         ann_file='annotations/captions_train2014.json', pipeline=train_pipeline,
+         karpathy_exclude='annotations/dataset_coco.json'),
     dict(type='COCOCaptionPretrain', data_root='data/coco/', data_prefix='',
-         ann_file='annotations/captions_val2014.json', pipeline=train_pipeline),
+         ann_file='annotations/captions_val2014.json', pipeline=train_pipeline,
+         karpathy_exclude='annotations/dataset_coco.json'),
     dict(type='VGRegionCaptionPretrain', data_root='data/vg/', data_prefix='images',
-         ann_file='region_descriptions.json', pipeline=train_pipeline),
+         ann_file='region_descriptions.json', pipeline=train_pipeline,
+         image_data='image_data.json',
+         karpathy_exclude='../coco/annotations/dataset_coco.json'),
 ]))
 optim_wrapper = dict(
     cnn=dict(optimizer=dict(weight_decay=5e-4), accumulative_counts=1),

@@ -12,11 +12,16 @@ train_pipeline = [
     dict(type='mmpretrain.PackInputs', algorithm_keys=['text'],
          meta_keys=['image_id', 'img_shape', 'ori_shape', 'img_path']),
 ]
+# the same Karpathy val / test exclusion as the R-50 config
 train_dataloader = dict(dataset=dict(datasets=[
     dict(type='COCOCaptionPretrain', data_root='data/coco/', data_prefix='',
-         ann_file='annotations/captions_train2014.json', pipeline=train_pipeline),
+         ann_file='annotations/captions_train2014.json', pipeline=train_pipeline,
+         karpathy_exclude='annotations/dataset_coco.json'),
     dict(type='COCOCaptionPretrain', data_root='data/coco/', data_prefix='',
-         ann_file='annotations/captions_val2014.json', pipeline=train_pipeline),
+         ann_file='annotations/captions_val2014.json', pipeline=train_pipeline,
+         karpathy_exclude='annotations/dataset_coco.json'),
     dict(type='VGRegionCaptionPretrain', data_root='data/vg/', data_prefix='images',
-         ann_file='region_descriptions.json', pipeline=train_pipeline),
+         ann_file='region_descriptions.json', pipeline=train_pipeline,
+         image_data='image_data.json',
+         karpathy_exclude='../coco/annotations/dataset_coco.json'),
 ]))

@@ -3,6 +3,9 @@
 # 1x1 conv + BN to 768, visual dictionary of 2,048 entries (EMA decay 0.4) with gated fusion,
 # 3-layer BERT-base, 16 text tokens, MLM + MVM (p = 0.015) + ITM. 8 GPUs x 64 pairs (the
 # authors: 16 images x 4 captions), 2-step accumulation: 1,024 pairs per update.
+# Data as released (coco_cap_{train,val}_pre.json + vg_cap_pre.json): all of COCO train2014 +
+# val2014 and VG, without removing the Karpathy val / test images (unlike Pixel-BERT's
+# configs); kept faithful to the authors, so COCO retrieval after it sees its test images.
 _base_ = [
     '../_base_/datasets/coco-vg_caption_grid-vl.py',
     '../_base_/schedules/grid_vl_adamw-sgd_40e.py', '../_base_/default_runtime.py'
