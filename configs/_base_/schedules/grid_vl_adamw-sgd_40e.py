@@ -8,7 +8,9 @@ optim_wrapper = dict(
     cnn=dict(prefixes=['encoder.backbone.'],
              optimizer=dict(type='SGD', lr=1e-2, momentum=0.9, weight_decay=1e-4),
              clip_grad=dict(max_norm=10.0), accumulative_counts=2),
-    transformer=dict(optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-2),
+    # eps 1e-6: the default of SOHO's AdamwSGD (SOHO/optimizers/AdamwSGD.py), which its
+    # configs keep (torch's AdamW default is 1e-8); Pixel-BERT does not state it
+    transformer=dict(optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-2, eps=1e-6),
                      clip_grad=dict(max_norm=10.0), accumulative_counts=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1 / 3, by_epoch=False, begin=0, end=1000),
