@@ -6,7 +6,8 @@
 # data/vg/region_descriptions.json, data/vg/image_data.json.
 # Images: keep-ratio (1000, 600) as SOHO's pre-training config; Pixel-BERT R50 uses 800 / 1333.
 # `group_size=4` gives SOHO's four captions per image and item (entries carry `texts`).
-karpathy = 'data/coco/annotations/dataset_coco.json'
+# relative paths are joined with each set's data_root
+karpathy = 'annotations/dataset_coco.json'
 group_size = None
 data_preprocessor = dict(
     type='VLDataPreprocessor',
@@ -34,7 +35,7 @@ vg = dict(
     ann_file='region_descriptions.json',
     data_prefix='images',
     image_data='image_data.json',
-    karpathy_exclude=karpathy,
+    karpathy_exclude='../coco/' + karpathy,
     group_size=group_size,
     pipeline=train_pipeline)
 train_dataloader = dict(
