@@ -16,6 +16,7 @@ and :class:`ClipColorJitter` with ``clips=(1, )`` augments colour in the target 
 CMAE's target view, Sec. 3.3).
 """
 import os.path as osp
+import random
 from typing import Dict, List, Literal, Optional, Sequence, Tuple
 
 import cv2
@@ -124,6 +125,89 @@ class SampleFrames(BaseTransform):
         results['frame_inds'] = self.frame_indices(self.clip_offsets(total), total)
         results.update(clip_len=self.clip_len, frame_interval=self.frame_interval,
                        num_clips=self.num_clips)
+        return results
+
+
+@TRANSFORMS.register_module()
+class SegmentSampleFrames(BaseTransform):
+    """Segment-based sampling: one frame from each of ``clip_len`` equal segments.
+
+    VideoMAE's Something-Something V2 sampling (Tong et al., NeurIPS 2022, Sec. 4.1; the
+    released ``ssv2.py``; TSN's segments with one frame each, mmaction2 ``UniformSample``):
+    the video's frames ``[0, total)`` are split into ``clip_len`` segments, segment ``i``
+    being ``[i * total // clip_len, (i + 1) * total // clip_len)``, so every frame belongs to
+    exactly one segment and the clip spans the whole video whatever its length.
+
+    - Training: one frame drawn uniformly inside each segment (``draw()``; replaceable).
+    - Testing: view ``k`` of ``num_clips`` takes, in every segment, the frame at the fraction
+      ``f_k`` of the segment's length; the fractions are ``(0.5 + k / num_clips) mod 1``
+      sorted, so one view takes the segment middles and two views take the segment starts
+      and middles, as VideoMAE's 2-view SSv2 test does.
+    - A video with fewer frames than segments: segment ``i`` is the stretch
+      ``[i * total / clip_len, (i + 1) * total / clip_len)`` of the time axis and its frame
+      is the one under the drawn (or fixed) point, so the indices are non-decreasing and
+      frames repeat (VideoMAE's released code returns frame 0 ``clip_len`` times there).
+
+    NOTE: VideoMAE's training draw uses segments of ``total // clip_len`` frames and never
+    samples the ``total % clip_len`` last frames; here the segments cover every frame.
+
+    **Required keys:** ``total_frames``. **Added keys:** ``frame_inds``, ``clip_len``,
+    ``frame_interval`` (None: there is no fixed step), ``num_clips``.
+
+    Args:
+        clip_len (int): Frames per clip, which is the number of segments.
+        num_clips (int): Test views (different in-segment offsets); training draws one
+            clip. Defaults to 1.
+        test_mode (bool): Deterministic test sampling. Defaults to False.
+    """
+
+    def __init__(self, clip_len: int, num_clips: int = 1, test_mode: bool = False) -> None:
+        if min(clip_len, num_clips) < 1:
+            raise ValueError(f'clip_len and num_clips must be positive, got {clip_len}, '
+                             f'{num_clips}')
+        if num_clips > 1 and not test_mode:
+            raise ValueError('SegmentSampleFrames draws one clip in training; num_clips > 1 '
+                             'needs test_mode=True')
+        self.clip_len = clip_len
+        self.num_clips = num_clips
+        self.test_mode = test_mode
+
+    def test_fractions(self) -> np.ndarray:
+        """In-segment positions (fractions of a segment) of the test views, ascending."""
+        return np.sort((0.5 + np.arange(self.num_clips) / self.num_clips) % 1.0)
+
+    def draw(self, total: int) -> np.ndarray:
+        """The random training draw: a position in [0, 1) inside each segment."""
+        if total >= self.clip_len:
+            starts, ends = self.segments(total)
+            return np.random.randint(ends - starts) / (ends - starts)
+        return np.random.uniform(size=self.clip_len)
+
+    def segments(self, total: int) -> Tuple[np.ndarray, np.ndarray]:
+        """First frame and one past the last frame of each segment (``total >= clip_len``)."""
+        edges = np.arange(self.clip_len + 1) * total // self.clip_len
+        return edges[:-1], edges[1:]
+
+    def indices(self, total: int, fractions: np.ndarray) -> np.ndarray:
+        """The frame at the fraction ``fractions[i]`` of segment ``i``."""
+        if total >= self.clip_len:
+            starts, ends = self.segments(total)
+            return starts + np.floor(fractions * (ends - starts)).astype(int)
+        points = (np.arange(self.clip_len) + fractions) * total / self.clip_len
+        return np.minimum(np.floor(points).astype(int), total - 1)
+
+    def transform(self, results: Dict) -> Dict:
+        total = int(results['total_frames'])
+        if total < 1:
+            video = results.get('filename', results.get('frame_dir', 'the video'))
+            raise ValueError(f'SegmentSampleFrames: {video} has no frames')
+        if self.test_mode:
+            inds = np.concatenate([self.indices(total, np.full(self.clip_len, f))
+                                   for f in self.test_fractions()])
+        else:
+            inds = self.indices(total, self.draw(total))
+        results['frame_inds'] = inds
+        results.update(clip_len=self.clip_len, frame_interval=None, num_clips=self.num_clips)
         return results
 
 
@@ -478,6 +562,62 @@ class ClipColorJitter(BaseTransform):
             imgs[k * clip_len:(k + 1) * clip_len] = self.augment(
                 imgs[k * clip_len:(k + 1) * clip_len])
         results['imgs'] = imgs
+        return results
+
+
+@TRANSFORMS.register_module()
+class ClipConsistentTransform(BaseTransform):
+    """Apply an image transform to every frame of a clip with the same random draws.
+
+    VideoMAE fine-tunes with RandAugment (``rand-m7-n4-mstd0.5-inc1``) and random erasing
+    whose ops, magnitudes and boxes are drawn once per clip and applied to all its frames
+    (the released ``video_transforms.create_random_augment`` on the frame list,
+    ``RandomErasing(cube=True)``). This wrapper gets that from any mmpretrain / mmcv image
+    transform, e.g. ``dict(type='mmpretrain.RandAugment', policies='timm_increasing', ...)``:
+    the random state (numpy's and Python's) is saved before the first frame of a clip and
+    restored before each further frame, so every frame replays the first frame's draws (valid
+    for transforms whose draws depend only on the image size, as mmpretrain's RandAugment and
+    RandomErasing do). Different clips of a sample get independent draws.
+
+    Frames are handed over as BGR (mmcv's channel order, which colour ops such as
+    ``ColorTransform`` assume) and turned back into RGB.
+
+    **Required keys:** ``imgs``, ``clip_len``, ``num_clips`` (put it before multi-crop).
+    **Modified keys:** ``imgs``, ``img_shape``.
+
+    Args:
+        transform (dict): The image transform, built from ``TRANSFORMS`` (scope prefixes such
+            as ``'mmpretrain.'`` allowed). It reads and writes ``results['img']``.
+    """
+
+    def __init__(self, transform: dict) -> None:
+        self.frame_transform = TRANSFORMS.build(transform)
+
+    def _apply(self, frame: np.ndarray) -> np.ndarray:
+        bgr = np.ascontiguousarray(frame[..., ::-1])
+        out = self.frame_transform(dict(img=bgr, img_shape=bgr.shape[:2],
+                                        ori_shape=bgr.shape[:2]))
+        if out is None:
+            raise ValueError(f'ClipConsistentTransform: {self.frame_transform!r} dropped a frame')
+        return np.ascontiguousarray(out['img'][..., ::-1])
+
+    def transform(self, results: Dict) -> Dict:
+        imgs = results['imgs']
+        clip_len, num_clips = results['clip_len'], results['num_clips']
+        if len(imgs) != clip_len * num_clips:
+            raise ValueError(f'ClipConsistentTransform expects {num_clips} clips of {clip_len} '
+                             f'frames, got {len(imgs)} frames (put it before multi-crop '
+                             'transforms)')
+        frames = []
+        for k in range(num_clips):
+            np_state, py_state = np.random.get_state(), random.getstate()
+            for t in range(clip_len):
+                if t:
+                    np.random.set_state(np_state)
+                    random.setstate(py_state)
+                frames.append(self._apply(imgs[k * clip_len + t]))
+        results['imgs'] = np.stack(frames)
+        results['img_shape'] = results['imgs'].shape[1:3]
         return results
 
 
