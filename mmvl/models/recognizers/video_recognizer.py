@@ -4,7 +4,9 @@
 mmpretrain's ``ImageClassifier`` (backbone, optional neck, ``ClsHead``-style head) applied to
 every view of a video; at test time the class scores of the V = num_clips x num_crops views
 are averaged (mmaction2 ``Recognizer3D`` with ``average_clips``), as in VideoMAE's and CMAE-V's
-2 x 3 (Kinetics-400) and 1 x 3 (Something-Something V2) testing.
+2 x 3 (Kinetics-400) and 1 x 3 (Something-Something V2) testing. Training batches can be
+mixed with Mixup / CutMix (``train_cfg``, as mmpretrain's ``ImageClassifier``; VideoMAE's
+fine-tuning recipe).
 """
 from typing import List, Literal, Optional, Tuple
 
@@ -34,20 +36,31 @@ class VideoRecognizer(ImageClassifier):
         neck (dict, optional): Neck between them. Defaults to None.
         average_clips (str): ``'prob'`` averages softmax probabilities (mmaction2's VideoMAE
             configs), ``'score'`` averages logits before the softmax. Defaults to ``'prob'``.
+        train_cfg (dict, optional): Batch augments as mmpretrain's ``ImageClassifier`` takes
+            them, e.g. ``dict(augments=[dict(type='Mixup', alpha=0.8),
+            dict(type='CutMix', alpha=1.0)])`` (VideoMAE's fine-tuning); handed to the data
+            preprocessor as ``batch_augments``, which mixes whole clips (the same CutMix box
+            in every frame) and the labels, with ``num_classes`` taken from the head.
+            Defaults to None.
         data_preprocessor (dict, optional): Defaults to ``VideoDataPreprocessor``.
-        **kwargs: Other ``ImageClassifier`` arguments (``train_cfg`` for batch augments is
-            not supported on clips).
+        **kwargs: Other ``ImageClassifier`` arguments.
     """
 
     def __init__(self, backbone: dict, head: dict, neck: Optional[dict] = None,
                  average_clips: Literal['prob', 'score'] = 'prob',
+                 train_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None, **kwargs) -> None:
         if average_clips not in AVERAGES:
             raise ValueError(f'average_clips must be one of {AVERAGES}, got {average_clips!r}')
-        if kwargs.get('train_cfg'):
-            raise ValueError('VideoRecognizer does not support batch augments (train_cfg)')
         preprocessor = dict(data_preprocessor or {})
         preprocessor.setdefault('type', 'VideoDataPreprocessor')
+        if train_cfg and train_cfg.get('augments'):
+            if preprocessor.get('batch_augments'):
+                raise ValueError('give the batch augments once: train_cfg or '
+                                 'data_preprocessor.batch_augments, not both')
+            preprocessor['batch_augments'] = train_cfg
+            num_classes = head.get('num_classes') if isinstance(head, dict) else None
+            preprocessor.setdefault('num_classes', num_classes)
         super().__init__(backbone=backbone, neck=neck, head=head,
                          data_preprocessor=MODELS.build(preprocessor), **kwargs)
         self.average_clips = average_clips
