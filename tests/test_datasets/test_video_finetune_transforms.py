@@ -176,3 +176,30 @@ def test_random_erasing_cuts_the_same_box_in_every_frame():
         for t in range(5):
             # the same rectangle in each frame (a filled pixel may equal the original)
             assert not (changed[t] & ~box).any() and changed[t].sum() > 0.9 * box.sum()
+
+
+def test_toy_recipe_pipelines_run_on_ssv2_rawframes(tmp_path):
+    """The toy config with VideoMAE's recipe: segment sampling, RandAugment, crop, erasing."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.dataset import Compose
+
+    from mmvl.datasets import RawframeDataset
+    from mmvl.datasets.toyworld.generate import write_actions
+    from mmvl.testing import get_config_path
+    init_default_scope('mmvl')
+    write_actions(str(tmp_path), seed=0, num_clips=4, val_fraction=0.25)
+    cfg = Config.fromfile(get_config_path(
+        'cmae_v/benchmarks/vit-toy-p8_videomae-recipe-1xb16-300it_toyworld-actions.py'))
+    root = osp.join(str(tmp_path), 'video', 'actions')
+    data = RawframeDataset(ann_file='sthv2_train_list_rawframes.txt', data_root=root,
+                           data_prefix=dict(img='rawframes/'), num_classes=8)
+    info = data.get_data_info(0)
+    np.random.seed(0)
+    train = Compose(cfg.train_dataloader.dataset.pipeline)(dict(info))
+    assert tuple(train['inputs'].shape) == (1, 3, 8, 64, 64)
+    inds = train['data_samples'].frame_inds
+    assert all(int(i) in seg for i, seg in zip(inds, _segments(info['total_frames'], 8)))
+    test = Compose(cfg.test_dataloader.dataset.pipeline)(dict(info))
+    assert tuple(test['inputs'].shape) == (6, 3, 8, 64, 64)  # 2 clips x 3 crops

@@ -1,4 +1,4 @@
-# Fine-tune the hybrid CMAE-V encoder on Something-Something V2 (target: 71.6 % top-1, 1 x 3
+# Fine-tune the hybrid CMAE-V encoder on Something-Something V2 (target: 71.6 % top-1; 2 x 3
 # views).
 _base_ = ['./vit-base-p16_cmae-v-pre_16x2x1_sthv2.py']
 model = dict(

@@ -1,18 +1,21 @@
-# Fine-tune CMAE-V ViT-B on Something-Something V2 (frame folders): 16 x 2 clips, no flip,
-# 40 epochs; test with 1 clip x 3 crops. VideoMAE samples SSv2 with 16 uniform segments
-# (TSN-style); this config uses the dense 16 x 2 sampler (not reproduced: segment sampling).
+# Fine-tune CMAE-V ViT-B on Something-Something V2 (frame folders) as VideoMAE does: 16
+# frames by segment sampling (one frame from each of 16 equal segments, random in training),
+# no flip, 40 epochs, the Kinetics recipe's RandAugment, random erasing, Mixup / CutMix and
+# label smoothing; test with 2 clips (segment starts and middles) x 3 crops.
 _base_ = ['./vit-base-p16_cmae-v-pre_16x4x1_kinetics-400.py']
 data_root = 'data/sthv2/'
 num_classes = 174
 model = dict(head=dict(num_classes=num_classes))
 train_pipeline = [
-    dict(type='SampleFrames', clip_len=16, frame_interval=2, num_clips=1),
+    dict(type='SegmentSampleFrames', clip_len=16),
     dict(type='RawFrameDecode'),
+    {{_base_.video_rand_augment}},
     dict(type='VideoRandomResizedCrop', size=224, scale=(0.08, 1.0)),
+    {{_base_.video_random_erasing}},
     dict(type='PackVideoInputs', mode='views'),
 ]
 test_pipeline = [
-    dict(type='SampleFrames', clip_len=16, frame_interval=2, num_clips=1, test_mode=True),
+    dict(type='SegmentSampleFrames', clip_len=16, num_clips=2, test_mode=True),
     dict(type='RawFrameDecode'),
     dict(type='VideoResize', short_side=224),
     dict(type='VideoThreeCrop', size=224),

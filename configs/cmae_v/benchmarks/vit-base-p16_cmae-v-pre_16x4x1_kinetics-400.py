@@ -1,9 +1,14 @@
 # Fine-tune CMAE-V ViT-B on Kinetics-400 (VideoMAE's recipe, assumed for CMAE-V): 16 x 4
 # clips, mean pooling + LayerNorm, drop path 0.1, AdamW lr 1e-3 (batch 8 x 64 = 512), layer
-# decay 0.75, wd 0.05, 75 epochs with 5 warm-up, label smoothing 0.1; test with 2 clips x 3
-# crops (short side 224), softmax scores averaged; top-1 / top-5.
-# Not reproduced: VideoMAE's RandAugment, Mixup / CutMix and repeated augmentation.
-_base_ = ['../../_base_/default_runtime.py']
+# decay 0.75, wd 0.05, 75 epochs with 5 warm-up; RandAugment (m7, n4, mstd 0.5, increasing,
+# one draw per clip), random resized crop, flip, random erasing 0.25 (one box per clip),
+# Mixup 0.8 / CutMix 1.0 (one of the two per batch), label smoothing 0.1; test with 2 clips
+# x 3 crops (short side 224), softmax scores averaged; top-1 / top-5.
+# Not reproduced: VideoMAE's repeated augmentation (2 samples of each video per batch).
+_base_ = [
+    '../../_base_/default_runtime.py',
+    '../../_base_/datasets/video_finetune_augments.py',
+]
 data_root = 'data/kinetics400/'
 clip_len = 16
 frame_interval = 4
@@ -31,13 +36,16 @@ model = dict(
         in_channels=768,
         loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original'),
         init_cfg=[dict(type='TruncNormal', layer='Linear', std=2e-5)]),
-    average_clips='prob')
+    average_clips='prob',
+    train_cfg={{_base_.video_mix}})
 train_pipeline = [
     dict(type='PyAVInit'),
     dict(type='SampleFrames', clip_len=clip_len, frame_interval=frame_interval, num_clips=1),
     dict(type='PyAVDecode'),
+    {{_base_.video_rand_augment}},
     dict(type='VideoRandomResizedCrop', size=224, scale=(0.08, 1.0)),
     dict(type='VideoFlip', flip_ratio=0.5),
+    {{_base_.video_random_erasing}},
     dict(type='PackVideoInputs', mode='views'),
 ]
 test_pipeline = [
