@@ -14,6 +14,11 @@ pixel shift with the temporal shift"): the online clip starts at t0, the target 
 t0 + delta in the same video; the crop transforms that follow give both the same spatial crop,
 and :class:`ClipColorJitter` with ``clips=(1, )`` augments colour in the target clip only (as
 CMAE's target view, Sec. 3.3).
+
+Fine-tuning follows VideoMAE (Tong et al., NeurIPS 2022): :class:`SegmentSampleFrames` is its
+Something-Something V2 sampling (one frame from each of ``clip_len`` equal segments), and
+:class:`ClipConsistentTransform` applies an image augment (mmpretrain's RandAugment or
+RandomErasing) with one random draw for all frames of a clip.
 """
 import os.path as osp
 import random
