@@ -133,3 +133,15 @@ def test_batch_augment_settings_are_checked():
     with pytest.raises(ValueError, match='need num_classes'):
         MODELS.build(dict(type='VideoDataPreprocessor',
                           batch_augments=dict(augments=[dict(type='Mixup', alpha=0.8)])))
+
+
+def test_the_augment_config_is_not_edited():
+    """mmpretrain's RandomBatchAugment appends to ``probs``; the config must not change."""
+    init_default_scope('mmvl')
+    cfg = dict(type='VideoDataPreprocessor', num_classes=4,
+               batch_augments=dict(augments=[dict(type='Mixup', alpha=0.8),
+                                             dict(type='CutMix', alpha=1.0)], probs=[0.5, 0.5]))
+    for _ in range(2):
+        preprocessor = MODELS.build(cfg)
+    assert cfg['batch_augments']['probs'] == [0.5, 0.5]
+    assert preprocessor.batch_augments.probs == [0.5, 0.5, 0.0]

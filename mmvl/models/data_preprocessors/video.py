@@ -1,6 +1,7 @@
 # Copyright (c) mmvl contributors. All rights reserved.
 """Normalise batches of video clips (mmaction2 ``ActionDataPreprocessor``, format NCTHW), with
 mmpretrain's batch augments (Mixup, CutMix) applied to whole clips."""
+import copy
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -57,7 +58,8 @@ class VideoDataPreprocessor(BaseDataPreprocessor):
             if num_classes is None:
                 raise ValueError('VideoDataPreprocessor: batch_augments need num_classes to '
                                  'build one-hot labels')
-            self.batch_augments = RandomBatchAugment(**batch_augments)
+            # a copy: RandomBatchAugment appends to the caller's ``probs`` list
+            self.batch_augments = RandomBatchAugment(**copy.deepcopy(batch_augments))
 
     def _normalise(self, clips: Tensor) -> Tensor:
         channels = clips.shape[-4]
