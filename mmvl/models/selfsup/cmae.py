@@ -38,9 +38,8 @@ from mmpretrain.models.selfsup import BaseSelfSupervisor, MAEViT
 from torch import Tensor, nn
 
 from mmvl.models.utils.ema import CosineMomentumEMA
+from mmvl.models.utils.momentum_target import MomentumTargetMixin
 from mmvl.registry import MODELS
-
-TARGET_UPDATES = ('in_loss', 'after_step')
 
 
 @MODELS.register_module()
@@ -172,7 +171,7 @@ class CMAEViT(MAEViT):
 
 
 @MODELS.register_module()
-class CMAE(BaseSelfSupervisor):
+class CMAE(MomentumTargetMixin, BaseSelfSupervisor):
     """CMAE pre-training (Sec. 3): masked reconstruction plus contrast with a momentum target.
 
     The target branch (target encoder and target projector) is a
@@ -232,9 +231,6 @@ class CMAE(BaseSelfSupervisor):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        if target_update not in TARGET_UPDATES:
-            raise ValueError(f'target_update must be one of {TARGET_UPDATES}, got '
-                             f'{target_update!r}')
         for name, value in (('base_momentum', base_momentum), ('end_momentum', end_momentum)):
             if not 0. <= value <= 1.:
                 raise ValueError(f'{name} (1 - m) must be in [0, 1], got {value}')
@@ -250,7 +246,7 @@ class CMAE(BaseSelfSupervisor):
         self.projector = MODELS.build(projector)
         self.pixel_head = MODELS.build(pixel_head)
         self.contrastive_head = MODELS.build(contrastive_head)
-        self.target_update = target_update
+        self.init_target_update(target_update)
         self.target_cls_token = target_cls_token
         target = nn.ModuleDict(
             dict(backbone=MODELS.build(target_backbone), projector=copy.deepcopy(self.projector)))
@@ -260,7 +256,6 @@ class CMAE(BaseSelfSupervisor):
             max_iters = 1
         self.target = CosineMomentumEMA(
             target, momentum=base_momentum, end_momentum=end_momentum, max_iters=max_iters)
-        self._awaiting_target_update = False
 
     @property
     def online_net(self) -> nn.ModuleDict:
@@ -287,16 +282,6 @@ class CMAE(BaseSelfSupervisor):
         with torch.no_grad():
             for name, param in self.target.module.named_parameters():
                 param.copy_(online[name])
-
-    @torch.no_grad()
-    def update_target(self) -> None:
-        """One EMA step of the target encoder and projector towards the online ones."""
-        self.target.update_parameters(self.online_net)
-        self._awaiting_target_update = False
-
-    def current_momentum(self) -> float:
-        """m of the next target update."""
-        return 1. - self.target.momentum_at(int(self.target.steps))
 
     @staticmethod
     def _views(inputs: Union[Sequence[Tensor], Tensor]) -> Tuple[Tensor, Tensor]:
@@ -353,15 +338,7 @@ class CMAE(BaseSelfSupervisor):
             (InfoNCE x 2 tau), and the logged ``momentum`` (m of the next update).
         """
         online_view, target_view = self._views(inputs)
-        if self.training and self.target_update == 'after_step':
-            if self._awaiting_target_update:
-                raise RuntimeError(
-                    "CMAE(target_update='after_step'): the target was not updated since the "
-                    "last loss(); add dict(type='mmvl.TargetUpdateHook') to custom_hooks (or "
-                    'call update_target() after each optimizer step)')
-            self._awaiting_target_update = True
-        if self.training and self.target_update == 'in_loss':
-            self.update_target()
+        self.before_target_forward()
 
         latent, mask, ids_restore = self.backbone(online_view)
         pixels = self.pixel_decoder(latent, ids_restore)

@@ -34,9 +34,8 @@ from torch import Tensor, nn
 
 from mmvl.models.data_preprocessors.mcl_montage import MontagePyramid
 from mmvl.models.utils.ema import CosineMomentumEMA
+from mmvl.models.utils.momentum_target import MomentumTargetMixin
 from mmvl.registry import MODELS
-
-TARGET_UPDATES = ('in_loss', 'after_step')
 
 
 @MODELS.register_module()
@@ -123,7 +122,7 @@ class MCLHead(BaseModule):
 
 
 @MODELS.register_module()
-class MCL(BaseSelfSupervisor):
+class MCL(MomentumTargetMixin, BaseSelfSupervisor):
     """MCL pre-training: online/target ResNet + FPN + region neck, multi-level contrast.
 
     ``neck`` must build to ``[FPN, MCLRegionNeck]`` (an ``nn.Sequential``, as mmengine builds
@@ -160,6 +159,8 @@ class MCL(BaseSelfSupervisor):
         init_cfg (dict or list[dict], optional): Weight init settings. Defaults to None.
     """
 
+    target_ema_name = 'target_net'
+
     def __init__(self,
                  backbone: dict,
                  neck: List[dict],
@@ -172,9 +173,6 @@ class MCL(BaseSelfSupervisor):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        if target_update not in TARGET_UPDATES:
-            raise ValueError(f'target_update must be one of {TARGET_UPDATES}, got '
-                             f'{target_update!r}')
         data_preprocessor = dict(data_preprocessor or {})
         data_preprocessor.setdefault('type', 'mmvl.MCLDataPreprocessor')
         super().__init__(
@@ -187,14 +185,13 @@ class MCL(BaseSelfSupervisor):
         if not isinstance(self.neck, nn.Sequential) or len(self.neck) != 2:
             raise TypeError('MCL needs neck=[FPN, MCLRegionNeck], got '
                             f'{type(self.neck).__name__}')
-        self.target_update = target_update
+        self.init_target_update(target_update)
         self.slice_first = slice_first
         self.target_net = CosineMomentumEMA(
             nn.Sequential(self.backbone, self.neck),
             momentum=base_momentum,
             end_momentum=end_momentum,
             max_iters=max_iters)
-        self._awaiting_target_update = False
 
     @property
     def online_net(self) -> nn.Sequential:
@@ -207,16 +204,6 @@ class MCL(BaseSelfSupervisor):
         target = self.target_net.module
         for own, source in zip(target.state_dict().values(), self.online_net.state_dict().values()):
             own.copy_(source)
-
-    @torch.no_grad()
-    def update_target(self) -> None:
-        """One EMA step of the target network towards the online one."""
-        self.target_net.update_parameters(self.online_net)
-        self._awaiting_target_update = False
-
-    def current_momentum(self) -> float:
-        """m (BYOL notation) of the next target update."""
-        return 1. - self.target_net.momentum_at(int(self.target_net.steps))
 
     def extract_feat(self, inputs: Union[Tensor, Sequence[Tensor], MontagePyramid]):
         """Backbone features of the online branch (what a downstream model inherits).
@@ -289,15 +276,7 @@ class MCL(BaseSelfSupervisor):
         if not isinstance(inputs, MontagePyramid):
             raise TypeError('MCL.loss needs the MontagePyramid of MCLDataPreprocessor (training '
                             f'mode), got {type(inputs).__name__}')
-        if self.training and self.target_update == 'after_step':
-            if self._awaiting_target_update:
-                raise RuntimeError(
-                    "MCL(target_update='after_step'): the target was not updated since the "
-                    "last loss(); add dict(type='mmvl.TargetUpdateHook') to custom_hooks (or "
-                    "call update_target() after each optimizer step)")
-            self._awaiting_target_update = True
-        if self.training and self.target_update == 'in_loss':
-            self.update_target()
+        self.before_target_forward()
         if len(inputs.ratios) != self.head.num_levels:
             raise ValueError(f'the pyramid has {len(inputs.ratios)} levels, the head '
                              f'{self.head.num_levels}')
