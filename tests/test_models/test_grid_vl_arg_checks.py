@@ -1,8 +1,11 @@
 """Bad arguments of the SOHO / Pixel-BERT components get one ValueError naming the argument."""
+import re
+
 import pytest
 from mmpretrain.structures import DataSample
 
 from mmvl.models.multimodal.grid_vl import GridVLEncoder
+from mmvl.models.multimodal.region_vqa import BUTDAttentionHead
 from mmvl.registry import MODELS
 
 ENCODER = dict(type='GridVLEncoder',
@@ -49,3 +52,15 @@ def test_valid_mask_without_img_shape_is_an_error():
     valid = GridVLEncoder.valid_mask(1, (128, 128), (4, 4), samples[:1], 'cpu')
     assert valid[0].sum() == 2 * 3  # 64 / 32 rows, 96 / 32 columns
     assert GridVLEncoder.valid_mask(1, (128, 128), (4, 4), None, 'cpu').all()
+
+
+@pytest.mark.parametrize('cls,cfg,name,valid', [
+    (GridVLEncoder, dict(ENCODER, visual_embed='learned'), 'visual_embed', "('sine', 'type')"),
+    (BUTDAttentionHead, dict(region_channels=8, text_channels=6, question_pooling='max'),
+     'question_pooling', "('gru', 'cls', 'mean')"),
+])
+def test_string_option_outside_its_literal_is_an_error(cls, cfg, name, valid):
+    """The typed ``Literal`` options are checked at build time and the error lists them."""
+    cfg = {k: v for k, v in cfg.items() if k != 'type'}
+    with pytest.raises(ValueError, match=re.escape(f'{name} must be one of {valid}')):
+        cls(**cfg)

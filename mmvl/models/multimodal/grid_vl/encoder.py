@@ -18,7 +18,7 @@ and transformers' ``BertModel`` (SOHO's fusion-BERT keys load into it unchanged)
 the first ``num_hidden_layers`` layers of a pre-trained BERT.
 """
 import math
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Literal, Optional, Sequence, Tuple, get_args
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +28,8 @@ from torch import Tensor, nn
 from mmvl.models.multimodal.text_utils import build_text_encoder, build_tokenizer
 from mmvl.registry import MODELS
 
-VISUAL_EMBEDDINGS = ('sine', 'type')
+VisualEmbed = Literal['sine', 'type']
+VISUAL_EMBEDDINGS = get_args(VisualEmbed)
 
 
 def sine_position_encoding(valid: Tensor, channels: int) -> Tensor:
@@ -94,7 +95,7 @@ class GridVLEncoder(BaseModule):
                  text_model: str = 'all-MiniLM-L6-v2',
                  num_hidden_layers: Optional[int] = None,
                  text_pretrained: bool = True,
-                 visual_embed: str = 'sine',
+                 visual_embed: VisualEmbed = 'sine',
                  max_text_len: int = 16,
                  norm_cfg: dict = dict(type='BN'),
                  pool_stride: int = 2,

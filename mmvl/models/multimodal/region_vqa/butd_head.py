@@ -9,7 +9,7 @@ embedding h = f_q(q) * f_v(v); each f is a gated tanh layer. "Learning Rich Imag
 Representation for VQA" (arXiv 1910.13077, §3) keeps such heads and replaces the word
 embeddings under the question GRU by BERT token features.
 """
-from typing import Optional, Tuple
+from typing import Literal, Optional, Tuple, get_args
 
 import torch
 import torch.nn as nn
@@ -18,6 +18,8 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmvl.registry import MODELS
+
+QuestionPooling = Literal['gru', 'cls', 'mean']
 
 
 class GatedTanh(nn.Module):
@@ -59,12 +61,12 @@ class BUTDAttentionHead(BaseModule):
     """
 
     def __init__(self, region_channels: int, text_channels: int, hidden_channels: int = 512,
-                 question_pooling: str = 'gru', l2_norm_regions: bool = True,
+                 question_pooling: QuestionPooling = 'gru', l2_norm_regions: bool = True,
                  with_boxes: bool = False, dropout: float = 0.2, init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if question_pooling not in ('gru', 'cls', 'mean'):
-            raise ValueError(f"question_pooling must be 'gru', 'cls' or 'mean', got "
-                             f'{question_pooling!r}')
+        if question_pooling not in get_args(QuestionPooling):
+            raise ValueError(f'question_pooling must be one of {get_args(QuestionPooling)}, '
+                             f'got {question_pooling!r}')
         self.question_pooling = question_pooling
         self.l2_norm_regions = l2_norm_regions
         self.with_boxes = with_boxes
