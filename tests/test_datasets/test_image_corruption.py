@@ -1,5 +1,8 @@
 # Copyright (c) mmvl contributors. All rights reserved.
 """ImageNet-C corruptions (TBM's corrupted-data setting): hand computations per severity."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -158,3 +161,46 @@ def test_bad_arguments_are_named():
     for shape in ((6, 5), (6, 5, 4)):
         with pytest.raises(ValueError, match=r'shape \(6, 5(, 4)?\) from data/grey\.png'):
             transform(dict(img=np.zeros(shape, np.uint8), img_path='data/grey.png'))
+
+
+SKIMAGE_BLOCKED = """
+import sys
+sys.modules['skimage'] = None  # as if scikit-image were not installed
+import numpy as np
+import mmvl.datasets  # noqa: F401
+from mmvl.datasets.transforms import ImageCorruption, corrupt
+img = np.zeros((8, 8, 3), np.uint8)
+corrupt(img, 'contrast', 1)
+ImageCorruption('noise')
+for name in ('gaussian_blur', 'brightness', 'saturate'):
+    for use in (lambda: corrupt(img, name, 1), lambda: ImageCorruption(name)):
+        try:
+            use()
+        except ImportError as err:
+            print(err)
+        else:
+            raise SystemExit(name + ' ran without scikit-image')
+"""
+
+
+def test_datasets_import_without_scikit_image():
+    """scikit-image is optional: mmvl.datasets imports without it, the corruptions that do not
+    need it run, and those that do (when used or configured) raise one error naming both."""
+    proc = subprocess.run([sys.executable, '-c', SKIMAGE_BLOCKED], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 6
+    for line, name in zip(lines, ['gaussian_blur'] * 2 + ['brightness'] * 2 + ['saturate'] * 2):
+        assert f"the '{name}' corruption needs scikit-image" in line
+        assert 'pip install scikit-image' in line
+
+
+def test_missing_scikit_image_is_named(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'skimage', None)
+    img = photo()
+    with pytest.raises(ImportError, match="'saturate' corruption needs scikit-image"):
+        corrupt(img, 'saturate', 1)
+    with pytest.raises(ImportError, match="'gaussian_blur' corruption needs scikit-image"):
+        ImageCorruption('blur')
+    assert corrupt(img, 'defocus_blur', 1).shape == img.shape

@@ -13,7 +13,10 @@ The severity constants are those of the official ``make_imagenet_c.py`` (hendryc
 snow) or image files (frost), and glass/zoom blur, fog, spatter and elastic transform, are not
 implemented. Every function maps an RGB ``uint8`` image (H x W x 3) to floats in [0, 255]; the
 transform truncates them to ``uint8`` as ImageNet-C's ``np.uint8(...)`` before saving does.
+Gaussian blur, brightness and saturate need scikit-image (an optional dependency), imported
+when one of them is used.
 """
+import importlib
 import zlib
 from io import BytesIO
 from typing import Dict, Optional, Sequence, Union
@@ -22,8 +25,6 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from PIL import Image
-from skimage.color import hsv2rgb, rgb2hsv
-from skimage.filters import gaussian
 
 from mmvl.registry import TRANSFORMS
 
@@ -49,6 +50,25 @@ FAMILIES = {
     'blur': ('defocus_blur', 'gaussian_blur'),
     'digital': ('contrast', 'brightness', 'saturate', 'jpeg_compression', 'pixelate'),
 }
+
+
+# corruption -> the scikit-image module it needs
+SKIMAGE_MODULES = {
+    'gaussian_blur': 'skimage.filters',
+    'brightness': 'skimage.color',
+    'saturate': 'skimage.color',
+}
+
+
+def _skimage(corruption: str):
+    """The scikit-image module ``corruption`` needs, or one ImportError naming both."""
+    try:
+        importlib.import_module('skimage')
+        return importlib.import_module(SKIMAGE_MODULES[corruption])
+    except ImportError as err:
+        raise ImportError(f'the {corruption!r} corruption needs scikit-image, which is not '
+                          'installed: pip install scikit-image (requirements/optional.txt)'
+                          ) from err
 
 
 def _unit(img: np.ndarray) -> np.ndarray:
@@ -98,7 +118,8 @@ def defocus_blur(img, c, rng):
 
 
 def gaussian_blur(img, c, rng):
-    return np.clip(gaussian(_unit(img), sigma=c, channel_axis=-1), 0, 1) * 255
+    filters = _skimage('gaussian_blur')
+    return np.clip(filters.gaussian(_unit(img), sigma=c, channel_axis=-1), 0, 1) * 255
 
 
 def contrast(img, c, rng):
@@ -108,15 +129,17 @@ def contrast(img, c, rng):
 
 
 def brightness(img, c, rng):
-    x = rgb2hsv(_unit(img))
+    color = _skimage('brightness')
+    x = color.rgb2hsv(_unit(img))
     x[..., 2] = np.clip(x[..., 2] + c, 0, 1)
-    return np.clip(hsv2rgb(x), 0, 1) * 255
+    return np.clip(color.hsv2rgb(x), 0, 1) * 255
 
 
 def saturate(img, c, rng):
-    x = rgb2hsv(_unit(img))
+    color = _skimage('saturate')
+    x = color.rgb2hsv(_unit(img))
     x[..., 1] = np.clip(x[..., 1] * c[0] + c[1], 0, 1)
-    return np.clip(hsv2rgb(x), 0, 1) * 255
+    return np.clip(color.hsv2rgb(x), 0, 1) * 255
 
 
 def jpeg_compression(img, c, rng):
@@ -201,6 +224,9 @@ class ImageCorruption(BaseTransform):
         if channel_order not in ('bgr', 'rgb'):
             raise ValueError(f"ImageCorruption: channel_order must be 'bgr' or 'rgb', got "
                              f'{channel_order!r}')
+        for name in self.corruptions:  # fail when building the pipeline, not at a load
+            if name in SKIMAGE_MODULES:
+                _skimage(name)
         self.seed = seed
         self.channel_order = channel_order
 
