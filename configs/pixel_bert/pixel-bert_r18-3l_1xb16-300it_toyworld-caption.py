@@ -13,7 +13,7 @@ model = dict(
                  backbone=dict(frozen_stages=-1)),  # trained end to end
     itm_head=dict(type='ITMHead'),
     pixel_sampler=dict(type='PixelSampler', num_samples=4),
-    mlm_masker=dict(mask_prob=0.15))
+    mlm_masker=dict(type='WholeWordMasker', mask_prob=0.15))
 train_cfg = dict(val_interval=100000)  # pre-training only: no validation
 val_cfg = None
 val_dataloader = None

@@ -23,7 +23,7 @@ model = dict(
         max_text_len=40),
     itm_head=dict(type='ITMHead'),
     pixel_sampler=dict(type='PixelSampler', num_samples=100),
-    mlm_masker=dict(mask_prob=0.15))
+    mlm_masker=dict(type='WholeWordMasker', mask_prob=0.15))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(1333, 800), keep_ratio=True),

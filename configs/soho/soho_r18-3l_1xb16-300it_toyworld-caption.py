@@ -12,7 +12,7 @@ model = dict(
     decay=0.4,
     gate=True,
     mvm_masker=dict(type='MVMMasker', mask_prob=0.015),
-    mlm_masker=dict(mask_prob=0.15))
+    mlm_masker=dict(type='WholeWordMasker', mask_prob=0.15))
 train_cfg = dict(val_interval=100000)  # pre-training only: no validation
 val_cfg = None
 val_dataloader = None

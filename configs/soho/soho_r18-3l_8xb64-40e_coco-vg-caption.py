@@ -26,6 +26,6 @@ model = dict(
     decay=0.4,
     gate=True,
     mvm_masker=dict(type='MVMMasker', mask_prob=0.015),
-    mlm_masker=dict(mask_prob=0.15))
+    mlm_masker=dict(type='WholeWordMasker', mask_prob=0.15))
 default_hooks = dict(checkpoint=dict(interval=2, by_epoch=True))
 log_processor = dict(by_epoch=True)

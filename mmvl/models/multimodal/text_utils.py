@@ -16,6 +16,7 @@ from transformers import BertConfig, BertModel, BertTokenizerFast
 from transformers.utils import logging as hf_logging
 
 from mmvl.models.language_models.text_encoder import resolve_text_model
+from mmvl.registry import MODELS
 
 
 def build_tokenizer(name: str = 'bert-base-uncased') -> BertTokenizerFast:
@@ -90,6 +91,7 @@ def word_ids_of(input_ids: Tensor, tokenizer: BertTokenizerFast) -> Tensor:
     return word_ids
 
 
+@MODELS.register_module()
 class WholeWordMasker:
     """Whole-word masking for MLM (BERT's 15% / 80-10-10 rule applied to whole words).
 
@@ -104,6 +106,9 @@ class WholeWordMasker:
     # tokens per sentence (``round(0.15 * length)``, at least one); choosing each word
     # independently gives the same 15% rate in expectation and a sentence may have no masked
     # word, for which the MLM loss simply has no term.
+
+    Registered in ``MODELS`` like the other per-forward draws (``ITMNegativeSampler``); a model
+    builds it from its config with its own tokenizer as ``default_args``.
 
     Args:
         tokenizer (BertTokenizerFast): The tokenizer whose ids are masked.

@@ -65,8 +65,10 @@ class GridVLPretrainer(GridVLBaseModel):
     Args:
         encoder (dict): Config of :class:`GridVLEncoder`.
         itm_head (dict): Config of the ITM head (``ITMHead``, Linear(C, 2) without bias).
-        mlm_masker (dict): Arguments of ``WholeWordMasker`` (the tokenizer is the encoder's).
-            Defaults to 15 % masking with 80/10/10 replacement.
+        mlm_masker (dict): Config of the MLM masker, built from ``MODELS`` with the encoder's
+            tokenizer as ``tokenizer``; without ``type`` it is a ``WholeWordMasker``.
+            Defaults to ``dict(type='WholeWordMasker', mask_prob=0.15)`` (80/10/10
+            replacement).
         itm_sampler (dict): Config of the negative-pair sampler. Defaults to
             ``dict(type='ITMNegativeSampler', prob=0.5)``.
         data_preprocessor (dict, optional): See :class:`GridVLBaseModel`.
@@ -74,13 +76,13 @@ class GridVLPretrainer(GridVLBaseModel):
     """
 
     def __init__(self, encoder: dict, itm_head: dict,
-                 mlm_masker: dict = dict(mask_prob=0.15),
+                 mlm_masker: dict = dict(type='WholeWordMasker', mask_prob=0.15),
                  itm_sampler: dict = dict(type='ITMNegativeSampler', prob=0.5),
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(encoder, data_preprocessor, init_cfg)
-        from mmvl.models.multimodal.text_utils import WholeWordMasker
-        self.mlm_masker = WholeWordMasker(self.encoder.tokenizer, **mlm_masker)
+        self.mlm_masker = MODELS.build(dict(dict(type='WholeWordMasker'), **mlm_masker),
+                                       default_args=dict(tokenizer=self.encoder.tokenizer))
         self.itm_sampler = MODELS.build(itm_sampler)
         self.itm_head = MODELS.build(dict(itm_head, in_channels=self.hidden_size))
 
