@@ -88,6 +88,15 @@ def test_target_moves_by_the_ema_formula(cmae_v):
     assert not hasattr(model.target.module.backbone, 'ln1')
 
 
+def test_toy_projector_and_predictor_use_bn1d(cmae_v):
+    """As in the image toy config: BN1d with eps 1e-6, not SyncBN (whose CPU tensors fail in a
+    multi-process run), in the projector, its target copy and the predictor."""
+    norms = {name: m for name, m in cmae_v.named_modules()
+             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)}
+    assert {name.split('.')[0] for name in norms} == {'projector', 'target', 'contrastive_head'}
+    assert all(type(m) is torch.nn.BatchNorm1d and m.eps == 1e-6 for m in norms.values())
+
+
 def test_videomae_baseline_shares_the_parts():
     cfg = Config.fromfile(VIDEOMAE)
     cmae = Config.fromfile(CMAE_V)

@@ -1,7 +1,9 @@
 # CMAE-V with a toy video ViT: 8-frame 64 px clips, 2 x 8 x 8 tubelets (4 x 8 x 8 = 256 tokens),
 # 128-d, 4 layers; tube masking at VideoMAE's 90 %. The CMAE parts shrink as in
 # `cmae_vit-toy-p8.py` (decoders 64-d, pixel depth 2, feature depth 1; projector and predictor
-# 128-256-64); only the encoder, the decoders' token grid and the pixel head are video parts.
+# 128-256-64, BN1d with the authors' eps 1e-6 instead of SyncBN: torch's SyncBN does not run on
+# CPU tensors in a multi-process run); only the encoder, the decoders' token grid and the pixel
+# head are video parts.
 num_frames = 8
 img_size = 64
 patch_size = 8
@@ -32,7 +34,7 @@ _neck = dict(
     with_bias=True,
     with_last_bn=False,
     with_avg_pool=False,
-    norm_cfg=dict(type='SyncBN', eps=1e-6))
+    norm_cfg=dict(type='BN1d', eps=1e-6))
 model = dict(
     type='CMAE',
     data_preprocessor=dict(
