@@ -90,6 +90,9 @@ def test_only_the_target_view_gets_photometric_augmentation():
 def test_errors_name_the_problem():
     with pytest.raises(ValueError, match='smaller than crop_size \\+ max_shift = 255'):
         PixelShiftTwoView()(dict(img=master(254)))
+    # the message names the image
+    with pytest.raises(ValueError, match=r'master image data/small\.png is 254 x 254'):
+        PixelShiftTwoView()(dict(img=master(254), img_path='data/small.png'))
     with pytest.raises(ValueError, match='outside 0 .. 31'):
         fixed((32, 0))(dict(img=master()))
     with pytest.raises(ValueError, match='max_shift'):

@@ -90,8 +90,9 @@ class PixelShiftTwoView(BaseTransform):
         need = self.crop_size + self.max_shift
         if height < need or width < need:
             raise ValueError(
-                f'PixelShiftTwoView: the master image is {height} x {width}, smaller than '
-                f'crop_size + max_shift = {need}: crop the master to at least that size')
+                f'PixelShiftTwoView: the master image {results.get("img_path", "(no img_path)")} '
+                f'is {height} x {width}, smaller than crop_size + max_shift = {need}: crop the '
+                'master to at least that size')
         dy, dx = self.draw_offset()
         if not (0 <= dy <= self.max_shift and 0 <= dx <= self.max_shift):
             raise ValueError(f'draw_offset returned {(dy, dx)}, outside 0 .. {self.max_shift}')
