@@ -112,6 +112,26 @@ def test_mvm_masks_every_position_of_the_chosen_index():
     assert not MVMMasker(mask_prob=0.0)(indices, valid).any()
 
 
+def test_mvm_location_is_drawn_per_batch_or_per_image():
+    """Released code: one grid location for the batch; ``per_image``: one per image."""
+    indices = torch.arange(6).repeat(4, 1)  # every cell its own entry: the mask is one-hot
+    valid = torch.ones(4, 6, dtype=torch.bool)
+    per_batch, per_image = MVMMasker(mask_prob=1.0), MVMMasker(mask_prob=1.0, per_image=True)
+    assert not per_batch.per_image  # the default is the released behaviour
+    gen = torch.Generator().manual_seed(0)
+    batch_locs = [per_batch(indices, valid, gen).int().argmax(1) for _ in range(20)]
+    image_locs = [per_image(indices, valid, gen).int().argmax(1) for _ in range(20)]
+    assert all((loc == loc[0]).all() for loc in batch_locs)
+    assert any((loc != loc[0]).any() for loc in image_locs)
+    # each image masks every position sharing the entry at its own drawn location
+    indices = torch.tensor([[3, 5, 3, 7, 3, -100], [5, 5, 1, 3, 2, 5]])
+    locs = torch.randint(6, (2, 1), generator=torch.Generator().manual_seed(1))
+    mask = per_image(indices, indices >= 0, torch.Generator().manual_seed(1))
+    for row, loc, row_mask in zip(indices, locs.flatten(), mask):
+        chosen = row[loc]
+        assert torch.equal(row_mask, (row == chosen) & (row >= 0) & (chosen >= 0))
+
+
 def test_mvm_replaces_masked_cells_by_the_mask_embedding(model):
     model.train()
     model.mvm_masker = MVMMasker(mask_prob=1.0)

@@ -32,26 +32,34 @@ from mmvl.registry import MODELS
 class MVMMasker:
     """SOHO's masked visual modelling draw (Sec. 3.3, "MVM").
 
-    One grid location ``t`` is drawn for the batch (the authors' single ``randint``); for each
-    image, with probability ``mask_prob``, every valid position whose dictionary index equals
-    the index at ``t`` is masked, so that a masked visual token cannot be recovered from an
-    unmasked neighbour mapped to the same entry.
+    A grid location ``t`` is drawn; for each image, with probability ``mask_prob``, every valid
+    position whose dictionary index equals the index at ``t`` is masked, so that a masked
+    visual token cannot be recovered from an unmasked neighbour mapped to the same entry.
+
+    # NOTE: the released code (github.com/researchmm/soho@95824a8, ``SimpleVDforPreGate``)
+    # draws one ``t`` for the whole batch (``per_image=False``, the default, which the released
+    # weights were trained with); spec Sec. 6 and the paper's wording read as one random
+    # location per image (``per_image=True``). In both forms the draw is uniform over the
+    # padded grid; a location in an image's padding masks nothing in that image.
 
     Args:
         mask_prob (float): Chance that an image is masked at all. Defaults to 0.015.
+        per_image (bool): Draw one location per image instead of one per batch.
+            Defaults to False (the released code).
     """
 
-    def __init__(self, mask_prob: float = 0.015) -> None:
+    def __init__(self, mask_prob: float = 0.015, per_image: bool = False) -> None:
         if not 0 <= mask_prob <= 1:
             raise ValueError(f'MVMMasker: mask_prob must be in [0, 1], got {mask_prob}')
         self.mask_prob = mask_prob
+        self.per_image = per_image
 
     def __call__(self, indices: Tensor, valid: Tensor,
                  generator: Optional[torch.Generator] = None) -> Tensor:
         """Return the B x N bool mask from the entry ``indices`` (B x N, -100 at padding)."""
         batch, num = indices.shape
-        loc = torch.randint(num, (1, ), generator=generator).item()
-        chosen = indices[:, loc:loc + 1]
+        loc = torch.randint(num, (batch if self.per_image else 1, 1), generator=generator)
+        chosen = indices.gather(1, loc.to(indices.device).expand(batch, 1))
         on = torch.rand(batch, 1, generator=generator) < self.mask_prob
         return (indices == chosen) & valid.bool() & on.to(indices.device) & (chosen >= 0)
 
