@@ -251,30 +251,85 @@ def _rank_inputs(rank):
     return torch.randn(BATCH, 12, generator=gen), torch.randn(BATCH, 12, generator=gen)
 
 
+def _rank_views(rank):
+    """This rank's online and target views (32 px) and block-mask noise (2 x 2 units)."""
+    gen = torch.Generator().manual_seed(20 + rank)
+    online, target = (torch.randn(BATCH, 3, 32, 32, generator=gen) for _ in range(2))
+    return online, target, torch.rand(BATCH, 4, generator=gen)
+
+
+def _rank_cmae(rank):
+    """The same tiny CMAE on every rank (seed 0), masking with this rank's noise."""
+    model = tiny_cmae()
+    fix_noise(model, _rank_views(rank)[2])
+    return model
+
+
 def _worker(rank: int, port: int, out_dir: str) -> None:
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     dist.init_process_group('gloo', rank=rank, world_size=2)
     try:
         online, target = _rank_inputs(rank)
         with torch.no_grad():
-            loss = _head().loss(online, target)
-        torch.save(loss, osp.join(out_dir, f'{rank}.pt'))
+            head_loss = _head().loss(online, target)
+        online_view, target_view, _ = _rank_views(rank)
+        cmae_loss = _rank_cmae(rank).loss([online_view, target_view])['loss_ct']
+        torch.save(dict(head=head_loss, cmae=cmae_loss.detach()),
+                   osp.join(out_dir, f'{rank}.pt'))
     finally:
         dist.destroy_process_group()
 
 
-def test_contrastive_labels_line_up_across_ranks(tmp_path):
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=2, join=True)
+@pytest.fixture(scope='module')
+def gloo_losses(tmp_path_factory):
+    """One 2-process gloo run: each rank's MoCoV3Head.loss and CMAE.loss()['loss_ct']."""
+    out_dir = tmp_path_factory.mktemp('cmae_gloo')
+    mp.spawn(_worker, args=(_free_port(), str(out_dir)), nprocs=2, join=True)
+    return [torch.load(out_dir / f'{rank}.pt') for rank in (0, 1)]
+
+
+def _infonce(pred, targets, rank):
+    """InfoNCE x 2 tau of this rank's predictions against all ranks' targets, this rank's
+    positives at ``arange(B) + B * rank``."""
+    logits = F.normalize(pred) @ F.normalize(targets).t() / 0.07
+    return F.cross_entropy(logits, torch.arange(BATCH) + BATCH * rank) * 2 * 0.07
+
+
+def test_contrastive_labels_line_up_across_ranks(gloo_losses):
     head = _head()
     inputs = [_rank_inputs(r) for r in (0, 1)]
-    targets = F.normalize(torch.cat([t for _, t in inputs]))  # all-gathered, rank order
+    targets = torch.cat([t for _, t in inputs])  # all-gathered, rank order
     for rank in (0, 1):
         with torch.no_grad():
-            pred = F.normalize(head.predictor([inputs[rank][0]])[0])
-        logits = pred @ targets.t() / 0.07
-        expected = F.cross_entropy(logits, torch.arange(BATCH) + BATCH * rank) * 2 * 0.07
-        got = torch.load(tmp_path / f'{rank}.pt')
-        assert torch.allclose(got, expected, atol=1e-5), rank
+            pred = head.predictor([inputs[rank][0]])[0]
+        got = gloo_losses[rank]['head']
+        assert torch.allclose(got, _infonce(pred, targets, rank), atol=1e-5), rank
         if rank == 1:  # the offset matters: labels without it give another loss
-            wrong = F.cross_entropy(logits, torch.arange(BATCH)) * 2 * 0.07
-            assert not torch.allclose(got, wrong, atol=1e-3)
+            assert not torch.allclose(got, _infonce(pred, targets, 0), atol=1e-3)
+
+
+def test_cmae_loss_contrasts_with_targets_of_every_rank(gloo_losses):
+    """CMAE.loss on two gloo ranks: loss_ct is InfoNCE of the rank's predicted online
+    projections against the target projections of both ranks (all-gathered in rank order),
+    written out here from the model's parts on each rank's batch."""
+    preds, targets = [], []
+    for rank in (0, 1):
+        model = _rank_cmae(rank)
+        online_view, target_view, _ = _rank_views(rank)
+        with torch.no_grad():
+            latent, _, ids_restore = model.backbone(online_view)
+            features = model.feature_decoder(latent, ids_restore).mean(dim=1)
+            online_proj = model.projector([features])[0]
+            preds.append(model.contrastive_head.predictor([online_proj])[0])
+            targets.append(model.embed_target(target_view))
+    all_targets = torch.cat(targets)
+    for rank in (0, 1):
+        got = gloo_losses[rank]['cmae']
+        assert torch.allclose(got, _infonce(preds[rank], all_targets, rank), atol=1e-5), rank
+        # neither the local targets alone nor the labels without the rank offset give it
+        local = F.cross_entropy(
+            F.normalize(preds[rank]) @ F.normalize(targets[rank]).t() / 0.07,
+            torch.arange(BATCH)) * 2 * 0.07
+        assert not torch.allclose(got, local, atol=1e-3)
+        if rank == 1:
+            assert not torch.allclose(got, _infonce(preds[rank], all_targets, 0), atol=1e-3)
