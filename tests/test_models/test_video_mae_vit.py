@@ -3,6 +3,7 @@
 MAE decoder / pixel head, on toy sizes (8 frames, 32 px, 8 px patches: a 4 x 4 x 4 grid)."""
 import pytest
 import torch
+from mmpretrain.models.necks import MAEPretrainDecoder
 
 from mmvl.models.backbones import (VideoConvMAEViT, VideoConvViT, VideoMAEViT, VideoViT,
                                    sincos_pos_embed)
@@ -223,6 +224,60 @@ def test_video_decoder_init_on_a_non_square_grid():
     assert torch.equal(decoder.decoder_pos_embed[0, 0], torch.zeros(16))
     assert torch.allclose(decoder.decoder_pos_embed[0, 1:], sincos_pos_embed(grid, 16))
     assert decoder.mask_token.abs().sum() > 0 and decoder.mask_token.std() < 0.1
+
+
+XAVIER = [
+    dict(type='Xavier', layer='Linear', distribution='uniform'),
+    dict(type='Constant', layer='LayerNorm', val=1.0, bias=0.0)
+]
+
+
+def _decoders(**kwargs):
+    """mmpretrain's MAEPretrainDecoder and the video decoder on a 1 x 4 x 4 grid (16 tokens,
+    square, so mmpretrain's 2-D table fits), built and initialised from the same seed."""
+    args = dict(patch_size=4, in_chans=3, embed_dim=32, decoder_embed_dim=16, decoder_depth=2,
+                decoder_num_heads=2, predict_feature_dim=48, **kwargs)
+    decoders = []
+    for build in (lambda: MAEPretrainDecoder(num_patches=16, **args),
+                  lambda: VideoMAEPretrainDecoder(token_grid=(1, 4, 4), tubelet_size=1, **args)):
+        torch.manual_seed(3)
+        decoder = build()
+        decoder.init_weights()
+        decoders.append(decoder)
+    return decoders
+
+
+@pytest.mark.parametrize('init_cfg', [None, XAVIER])
+def test_video_decoder_initialises_like_mmpretrains_decoder(init_cfg):
+    """Every weight but the position table equals mmpretrain's decoder's from the same seed:
+    the same init_cfg handling (mmpretrain 1.2.0's decoder has no linear init of its own; its
+    MAE configs, as ours, give Xavier / unit-LayerNorm init at model level), the same layer
+    init and the same N(0, 0.02) mask-token draw after it."""
+    image, video = _decoders(init_cfg=init_cfg)
+    video_params = dict(video.named_parameters())
+    assert video_params.keys() == dict(image.named_parameters()).keys()
+    for name, param in image.named_parameters():
+        if name != 'decoder_pos_embed':
+            assert torch.equal(video_params[name], param), name
+    assert not torch.equal(video.decoder_pos_embed, image.decoder_pos_embed)
+    assert video.mask_token.abs().sum() > 0
+
+
+def test_video_decoder_with_the_configs_init_is_xavier():
+    """With the configs' init: linears xavier-uniform (inside sqrt(6 / (fan_in + fan_out)),
+    beyond PyTorch's default 1 / sqrt(fan_in), biases ~0), LayerNorms 1 and 0."""
+    _, decoder = _decoders(init_cfg=XAVIER)
+    linears = [m for m in decoder.modules() if isinstance(m, torch.nn.Linear)]
+    norms = [m for m in decoder.modules() if isinstance(m, torch.nn.LayerNorm)]
+    assert len(linears) == 2 + 2 * 4 and len(norms) == 2 * 2 + 1
+    for linear in linears:
+        fan_out, fan_in = linear.weight.shape
+        bound = (6 / (fan_in + fan_out))**.5
+        assert bound * 0.8 < linear.weight.abs().max() <= bound
+        assert linear.weight.abs().max() > fan_in**-.5  # not PyTorch's default init
+        assert linear.bias.abs().max() < 1e-4
+    for norm in norms:
+        assert torch.all(norm.weight == 1) and torch.all(norm.bias == 0)
 
 
 def test_video_vit_init_cfg_list(tmp_path):

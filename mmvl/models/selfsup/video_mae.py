@@ -124,7 +124,10 @@ class VideoMAEPretrainDecoder(MAEPretrainDecoder):
 
         Does what ``MAEPretrainDecoder.init_weights`` does (``init_cfg`` initialisation,
         mask token ~ N(0, 0.02)) except its 2-D table, which assumes a square number of
-        tokens and fails on grids such as 8 x 14 x 14 (1568 tokens).
+        tokens and fails on grids such as 8 x 14 x 14 (1568 tokens). Like mmpretrain 1.2.0's
+        decoder it has no linear init of its own: the xavier-uniform linears and unit
+        LayerNorms of MAE / VideoMAE come from ``init_cfg``, given at model level in the
+        configs (as in mmpretrain's MAE configs).
         """
         super(MAEPretrainDecoder, self).init_weights()  # BaseModule: init_cfg only
         table = sincos_pos_embed(self.token_grid, self.decoder_pos_embed.shape[-1],
