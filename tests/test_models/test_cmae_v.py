@@ -97,6 +97,22 @@ def test_toy_projector_and_predictor_use_bn1d(cmae_v):
     assert all(type(m) is torch.nn.BatchNorm1d and m.eps == 1e-6 for m in norms.values())
 
 
+def test_toy_decoders_get_the_configs_xavier_init(cmae_v):
+    """The model-level init_cfg reaches both video decoders: linears xavier-uniform (filling
+    +-sqrt(6 / (fan_in + fan_out)), biases ~0 where PyTorch's default draws them), unit
+    LayerNorms."""
+    for decoder in (cmae_v.pixel_decoder, cmae_v.feature_decoder):
+        for module in decoder.modules():
+            if isinstance(module, torch.nn.Linear):
+                fan_out, fan_in = module.weight.shape
+                bound = (6 / (fan_in + fan_out))**.5
+                assert 0.9 * bound < module.weight.abs().max() <= bound
+                assert abs(module.weight.std() * 3**.5 / bound - 1) < 0.15
+                assert module.bias.abs().max() < 1e-4
+            elif isinstance(module, torch.nn.LayerNorm):
+                assert torch.all(module.weight == 1) and torch.all(module.bias == 0)
+
+
 def test_videomae_baseline_shares_the_parts():
     cfg = Config.fromfile(VIDEOMAE)
     cmae = Config.fromfile(CMAE_V)
