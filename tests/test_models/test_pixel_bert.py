@@ -1,5 +1,7 @@
 """Pixel-BERT: random pixel sampling (training only), the visual type embedding, the
 hardest-5-of-20 retrieval loss, and the shared VQA / NLVR2 / retrieval models."""
+import contextlib
+
 import pytest
 import torch
 from mmpretrain.structures import DataSample
@@ -166,6 +168,63 @@ def test_retrieval_negatives_and_loss():
     assert i2t[1].pred_score.shape == (8, ) and t2i[5].pred_score.shape == (4, )
     assert torch.allclose(i2t[1].pred_score[5], direct[0], atol=1e-5)
     assert t2i[5].gt_label == 2 and i2t[1].gt_label == [2, 3]
+
+
+def test_hardest_negatives_are_chosen_without_dropout(monkeypatch):
+    """The hardest negatives are found with dropout off: the choice does not depend on the
+    dropout draw, and the model's training flags are restored afterwards."""
+    from mmvl.models.multimodal.grid_vl import retrieval
+    model = MODELS.build(dict(type='GridVLRetrieval', encoder=ENCODER,
+                              itm_head=dict(type='ITMHead'),
+                              negative_sampler=dict(type='RetrievalNegativeSampler',
+                                                    num_negatives=3), num_hard=1))
+    for m in model.encoder.bert.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.5  # a strong dropout would reorder the negatives if it were on
+    model.negative_sampler = lambda texts, image_ids: [
+        torch.tensor([j for j in range(4) if j != i]) for i in range(4)]
+    images = torch.randn(4, 3, 128, 128)
+    calls = []
+    pair_scores = model.pair_scores
+
+    def spy(tokens, vmask, ids, tmask):
+        calls.append((ids, model.encoder.bert.training))
+        return pair_scores(tokens, vmask, ids, tmask)
+
+    def choices(train=True):
+        model.train(train)
+        model.encoder.backbone.eval()  # a child kept in eval mode on purpose stays so
+        out = []
+        for seed in range(4):
+            torch.manual_seed(seed)
+            calls.clear()
+            model.loss(images, samples())
+            assert [training for _, training in calls] == [train, False, train]
+            out.append(calls[2][0])  # the ids re-scored with a graph: the chosen hardest
+        return out
+
+    model.pair_scores = spy
+    try:
+        chosen = choices()
+        assert all(torch.equal(c, chosen[0]) for c in chosen)
+        assert torch.equal(chosen[0], choices(train=False)[0])  # = a model without dropout
+        assert model.training is False
+        model.train()
+        model.encoder.backbone.eval()
+        model.loss(images, samples())
+        assert model.training and all(m.training for m in model.encoder.bert.modules())
+        assert not model.encoder.backbone.training
+        # sensitivity: ranked with dropout on, the choice would follow the draw
+        monkeypatch.setattr(retrieval, 'eval_mode', lambda *modules: contextlib.nullcontext())
+        drawn = []
+        for seed in range(6):
+            torch.manual_seed(seed)
+            calls.clear()
+            model.loss(images, samples())
+            drawn.append(calls[2][0])
+        assert any(not torch.equal(d, drawn[0]) for d in drawn)
+    finally:
+        del model.pair_scores
 
 
 def test_vqa_and_nlvr2_models():

@@ -9,16 +9,34 @@ negatives (highest scores) enter the loss, so only they receive gradient. At tes
 image-text pair is scored by the fusion encoder (no first stage: ``itm_rerank`` with
 ``topk=None``).
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmpretrain.structures import DataSample
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmvl.models.multimodal.retrieval import itm_rerank
 from mmvl.registry import MODELS
 from .base import GridVLBaseModel
+
+
+@contextmanager
+def eval_mode(*modules: nn.Module) -> Iterator[None]:
+    """Switch ``modules`` (and their children) to eval mode, then restore each flag as it was.
+
+    The flags are restored one by one in ``finally`` (not by ``train()``, which would also
+    unfreeze children a module keeps in eval mode on purpose).
+    """
+    saved = [(m, m.training) for module in modules for m in module.modules()]
+    try:
+        for m, _ in saved:
+            m.training = False
+        yield
+    finally:
+        for m, training in saved:
+            m.training = training
 
 
 @MODELS.register_module()
@@ -117,7 +135,14 @@ class GridVLRetrieval(GridVLBaseModel):
         return self.itm_head.scores(hidden[:, 0])
 
     def loss(self, images: Tensor, data_samples: List) -> dict:
-        """Hardest-``num_hard``-of-``num_negatives`` ranking loss over captions."""
+        """Hardest-``num_hard``-of-``num_negatives`` ranking loss over captions.
+
+        Pixel-BERT does not say how the hardest negatives are found. Here every sampled
+        negative is first scored without a graph and with the fusion encoder and ITM head in
+        eval mode (no dropout), so the selection depends on the weights only, not on a dropout
+        draw; the chosen ones are then scored again in training mode (with dropout), and only
+        those scores enter the loss.
+        """
         texts = [self.text_of(s) for s in data_samples]
         image_ids = [s.get('image_id', i) for i, s in enumerate(data_samples)]
         negatives = self.negative_sampler(texts, image_ids)
@@ -134,11 +159,12 @@ class GridVLRetrieval(GridVLBaseModel):
             neg_index[i, :len(n)] = n
             neg_valid[i, :len(n)] = True
         neg_valid = neg_valid.to(images.device)
-        # score every negative without a graph, then re-score only the hardest with one:
-        # the others would get no gradient anyway, and this saves most of the backward cost
+        # score every negative without a graph and with dropout off, then re-score only the
+        # hardest with a graph (the others would get no gradient anyway; this saves most of
+        # the backward cost): the choice of the hardest does not depend on a dropout draw
         rows = torch.arange(batch).repeat_interleave(num_neg)
         flat = neg_index.flatten()
-        with torch.no_grad():
+        with torch.no_grad(), eval_mode(self.encoder.bert, self.itm_head):
             neg = self.pair_scores(tokens[rows], vmask[rows], ids[flat], tmask[flat])
         k = min(self.num_hard, num_neg)
         hard = neg.view(batch, num_neg).masked_fill(~neg_valid, float('-inf')).topk(k, 1).indices
