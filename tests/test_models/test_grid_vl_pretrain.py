@@ -66,3 +66,73 @@ def test_a_registered_masker_replaces_whole_word_masking():
         ids != model.encoder.tokenizer.sep_token_id) & (ids != model.encoder.tokenizer.pad_token_id)
     assert (ids[words] == model.encoder.tokenizer.mask_token_id).all()
     assert losses['loss_mlm'] > 0
+
+
+@pytest.mark.parametrize('pretrainer', ['SOHOPretrainer', 'PixelBERTPretrainer'])
+def test_caption_groups_equal_the_expanded_batch_with_one_cnn_pass_per_image(pretrainer):
+    """SOHO's k captions per image: same losses as the batch with each image repeated for each
+    of its captions (same random draws), but the CNN sees each image once."""
+    torch.manual_seed(0)
+    extra = (dict(num_tokens=16, mvm_masker=dict(type='MVMMasker', mask_prob=1.0))
+             if pretrainer == 'SOHOPretrainer' else
+             dict(pixel_sampler=dict(type='PixelSampler', num_samples=3)))
+    encoder = dict(tiny_grid_encoder(),
+                   visual_embed='sine' if pretrainer == 'SOHOPretrainer' else 'type')
+    model = MODELS.build(dict(type=pretrainer, encoder=encoder, itm_head=dict(type='ITMHead'),
+                              mlm_masker=dict(mask_prob=0.5), **extra)).train()
+    images = torch.randn(2, 3, 128, 96)
+    shape = dict(img_shape=(128, 64))  # with padding, so the mask is repeated too
+    grouped = [DataSample(texts=CAPTIONS[:2], image_id=7, metainfo=shape),
+               DataSample(texts=CAPTIONS[2:], image_id=9, metainfo=shape)]
+    expanded = [DataSample(text=c, image_id=7 if i < 2 else 9, metainfo=shape)
+                for i, c in enumerate(CAPTIONS)]
+    cnn_batches = []
+    model.encoder.backbone.register_forward_hook(
+        lambda module, args, out: cnn_batches.append(len(args[0])))
+    state = {k: v.clone() for k, v in model.state_dict().items()}  # BN and dictionary EMA
+
+    def losses(imgs, samples, seed=0):
+        model.load_state_dict(state)
+        torch.manual_seed(seed)
+        return model.loss(imgs, samples)
+
+    got = losses(images, grouped)
+    want = losses(images[[0, 0, 1, 1]], expanded)
+    assert cnn_batches == [2, 4]  # one CNN pass per image for the groups
+    assert set(got) == set(want) and {'loss_mlm', 'loss_itm'} <= set(got)
+    for key in want:
+        torch.testing.assert_close(got[key], want[key], atol=1e-4, rtol=1e-4, msg=key)
+    assert got['loss_mlm'] > 0 and (pretrainer == 'PixelBERTPretrainer' or got['loss_mvm'] > 0)
+    # the groups are real pairs: another draw of the randomness changes the losses
+    other = losses(images, grouped, seed=1)
+    assert any(not torch.allclose(other[k], got[k]) for k in got)
+
+
+def test_caption_group_negatives_are_captions_of_other_images(model):
+    seen = {}
+    sampler = model.itm_sampler
+    model.itm_sampler = lambda texts, image_ids: seen.update(ids=list(image_ids)) or \
+        sampler(texts, image_ids)
+    try:
+        model.loss(torch.randn(2, 3, 128, 128),
+                   [DataSample(texts=CAPTIONS[:2], image_id=3, metainfo=dict(img_shape=(128, 128))),
+                    DataSample(texts=CAPTIONS[2:], metainfo=dict(img_shape=(128, 128)))])
+    finally:
+        model.itm_sampler = sampler
+    assert seen['ids'] == [3, 3, 1, 1]  # the sampler never pairs a caption with its own image
+    texts = CAPTIONS[:2] + CAPTIONS[2:]
+    index, labels = sampler.__class__(prob=1.0)(texts, seen['ids'],
+                                                 torch.Generator().manual_seed(0))
+    for i, j in enumerate(index.tolist()):
+        assert labels[i] == 0 and seen['ids'][j] != seen['ids'][i]
+
+
+@pytest.mark.parametrize('texts', [[], 'a red circle', ['a red circle', 3]])
+def test_malformed_caption_group_is_an_error(model, texts):
+    with pytest.raises(ValueError, match=r'data_samples\[0\]\.texts must be a non-empty list'):
+        model.caption_pairs([DataSample(texts=texts)])
+
+
+def test_caption_group_outside_pretraining_is_an_error(model):
+    with pytest.raises(ValueError, match='caption group `texts`'):
+        model.extract_feat(torch.randn(1, 3, 64, 64), [DataSample(texts=['a', 'b'])])

@@ -1,7 +1,8 @@
 # Toy-world image-caption pre-training pairs from the COCO-captions files (5 captions an image).
 # `group_size` = captions per entry (SOHO reads 4 captions of an image per item: set
 # `train_dataloader.dataset.group_size=4` in a child config and
-# the entries carry `texts`); None gives one caption per entry in `text`.
+# the entries carry `texts`; the pre-training models run the CNN once per image and pair its
+# features with each caption); None gives one caption per entry in `text`.
 data_root = 'data/toyworld/'
 image_scale = (160, 160)
 group_size = None

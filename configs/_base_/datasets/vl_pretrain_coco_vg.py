@@ -5,7 +5,8 @@
 # data/coco/annotations/dataset_coco.json; data/vg/images/<id>.jpg (VG_100K + VG_100K_2),
 # data/vg/region_descriptions.json, data/vg/image_data.json.
 # Images: keep-ratio (1000, 600) as SOHO's pre-training config; Pixel-BERT R50 uses 800 / 1333.
-# `group_size=4` gives SOHO's four captions per image and item (entries carry `texts`).
+# `group_size=4` gives SOHO's four captions per image and item (entries carry `texts`); the
+# pre-training models run the CNN once per image and pair its features with each caption.
 # relative paths are joined with each set's data_root
 karpathy = 'annotations/dataset_coco.json'
 group_size = None

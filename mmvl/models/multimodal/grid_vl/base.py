@@ -58,7 +58,15 @@ class GridVLBaseModel(BaseModel):
 
     @staticmethod
     def text_of(sample) -> str:
-        """The sample's text: ``question`` (VQA) or ``text`` (captions, NLVR2)."""
+        """The sample's text: ``question`` (VQA) or ``text`` (captions, NLVR2).
+
+        A caption group (``texts``) is taken only by the pre-training models' loss
+        (``GridVLPretrainer.caption_pairs``); elsewhere it is an error.
+        """
+        if 'texts' in sample and 'question' not in sample and 'text' not in sample:
+            raise ValueError('data sample holds a caption group `texts` (group_size); only the '
+                             'pre-training loss (GridVLPretrainer) pairs an image with several '
+                             'captions: use group_size=None here')
         for key in ('question', 'text'):
             if key in sample:
                 value = sample.get(key)

@@ -11,6 +11,14 @@ Both papers pre-train the single-stream encoder with (SOHO Sec. 3.3; Pixel-BERT 
 
 The subclasses add their visual step (SOHO: visual dictionary, gating and MVM; Pixel-BERT:
 random pixel sampling) through :meth:`GridVLPretrainer.visual_step`.
+
+Caption groups (SOHO's released ``soho_singleStream_Pre.py``): a sample may carry ``texts``, k
+captions of its image (``group_size=k`` in the caption datasets), instead of one ``text``. The
+CNN then runs once per image and its grid is repeated for each of the image's captions, so
+every (image, caption) pair goes through the visual step and the fusion on its own; ITM
+negatives of a caption are captions of other images (``image_id`` is shared by the group).
+The released code repeats C5 before the 1x1 projection and its BN; repeating after them is the
+same when all groups have one size (BN then sees every image k times either way).
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -104,10 +112,41 @@ class GridVLPretrainer(GridVLBaseModel):
         """Losses on the fused visual tokens (none here; SOHO adds MVM)."""
         return {}
 
+    def caption_pairs(self, data_samples: List) -> Tuple[List[str], list, List[int]]:
+        """One (image, caption) pair per caption of the batch, in sample order.
+
+        Args:
+            data_samples (list): Samples with one caption (``text``) or a group of captions
+                of their image (``texts``, a non-empty list of str).
+
+        Returns:
+            tuple:
+            - texts (list[str]): The captions.
+            - image_ids (list): Each caption's ``image_id`` (its sample's index if unset).
+            - owners (list[int]): Each caption's sample (image) index in the batch.
+        """
+        texts, image_ids, owners = [], [], []
+        for i, sample in enumerate(data_samples):
+            if 'texts' in sample:
+                group = sample.get('texts')
+                if (not isinstance(group, (list, tuple)) or not group
+                        or not all(isinstance(t, str) for t in group)):
+                    raise ValueError(f'data_samples[{i}].texts must be a non-empty list of '
+                                     f'captions, got {group!r}')
+            else:
+                group = [self.text_of(sample)]
+            texts.extend(group)
+            image_ids.extend([sample.get('image_id', i)] * len(group))
+            owners.extend([i] * len(group))
+        return texts, image_ids, owners
+
     def loss(self, images: Tensor, data_samples: List) -> dict:
-        """MLM + ITM (+ the subclass's losses) for a batch of image-caption pairs."""
-        texts = [self.text_of(s) for s in data_samples]
-        image_ids = [s.get('image_id', i) for i, s in enumerate(data_samples)]
+        """MLM + ITM (+ the subclass's losses) for a batch of image-caption pairs.
+
+        A sample with a caption group (``texts``) gives one pair per caption; its image goes
+        through the CNN once (see :meth:`caption_pairs` and the module doc).
+        """
+        texts, image_ids, owners = self.caption_pairs(data_samples)
         text_index, itm_labels = self.itm_sampler(texts, image_ids)
         texts = [texts[j] for j in text_index.tolist()]
         device = images.device
@@ -115,6 +154,10 @@ class GridVLPretrainer(GridVLBaseModel):
         masked_ids, mlm_labels = self.mlm_masker(input_ids, text_mask)
 
         feats, valid = self.encoder.grid_features(images, data_samples)
+        if len(owners) != len(data_samples):  # caption groups: one grid copy per caption
+            index = torch.tensor(owners, device=feats.device)
+            feats, valid = feats[index], valid[index]
+            data_samples = [data_samples[i] for i in owners]
         tokens, visual_mask, extra = self.visual_step(feats, valid, data_samples)
         hidden = self.encoder.fuse(self.encoder.embed_text(masked_ids.to(device)), text_mask,
                                    tokens, visual_mask)
