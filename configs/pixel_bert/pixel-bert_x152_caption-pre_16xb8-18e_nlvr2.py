@@ -1,7 +1,11 @@
 # Pixel-BERT NLVR2 fine-tuning, "pair" setting (Sec. 4.2): (image 0, statement) and (image 1,
 # statement) through the encoder, the two [CLS] concatenated -> MLP -> 2 classes, CE; as VQA
-# but batch 128 (16 GPUs x 8). dev 76.5 / test-P 77.2 in the paper.
-_base_ = ['../_base_/schedules/grid_vl_adamw-sgd_40e.py', '../_base_/default_runtime.py']
+# but batch 128 (16 GPUs x 8). dev 76.5 / test-P 77.2 in the paper. Data: the official NLVR2
+# layout of configs/_base_/datasets/nlvr2.py.
+_base_ = [
+    '../_base_/datasets/nlvr2.py', '../_base_/schedules/grid_vl_adamw-sgd_40e.py',
+    '../_base_/default_runtime.py'
+]
 pretrained = 'work_dirs/pixel-bert_x152_64xb64-40e_coco-vg-caption/epoch_40.pth'
 model = dict(
     type='GridVLNLVR2',
@@ -19,24 +23,14 @@ pipeline = [
     dict(type='mmpretrain.ApplyToList', scatter_key='img_path',
          transforms=[dict(type='LoadImageFromFile'),
                      dict(type='Resize', scale=(600, 600), keep_ratio=False)],
-         collate_keys=['img', 'scale_factor', 'ori_shape']),
-    dict(type='mmpretrain.PackInputs', algorithm_keys=['text'], meta_keys=['img_path']),
+         collate_keys=['img', 'img_shape', 'scale_factor', 'ori_shape']),
+    dict(type='mmpretrain.PackInputs', algorithm_keys=['text'],
+         meta_keys=['sample_idx', 'img_path', 'img_shape', 'ori_shape']),
 ]
-nlvr2 = dict(type='NLVR2Dataset', data_root='data/nlvr2/', pipeline=pipeline)
-train_dataloader = dict(
-    batch_size=8, num_workers=4, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True), collate_fn=dict(type='default_collate'),
-    dataset=dict(**nlvr2, ann_file='train.json', data_prefix='images/train'))
-val_dataloader = dict(
-    batch_size=16, num_workers=4, persistent_workers=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False), collate_fn=dict(type='default_collate'),
-    dataset=dict(**nlvr2, ann_file='dev.json', data_prefix='dev'))
-test_dataloader = dict(
-    batch_size=16, num_workers=4, persistent_workers=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False), collate_fn=dict(type='default_collate'),
-    dataset=dict(**nlvr2, ann_file='test1.json', data_prefix='test1'))
-val_evaluator = dict(type='mmpretrain.Accuracy')
-test_evaluator = val_evaluator
+collate = dict(type='default_collate')
+train_dataloader = dict(collate_fn=collate, dataset=dict(pipeline=pipeline))
+val_dataloader = dict(collate_fn=collate, dataset=dict(pipeline=pipeline))
+test_dataloader = dict(collate_fn=collate, dataset=dict(pipeline=pipeline))
 train_cfg = dict(max_epochs=18, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
