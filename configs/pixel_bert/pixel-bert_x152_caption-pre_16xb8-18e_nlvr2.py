@@ -19,18 +19,20 @@ model = dict(
         max_text_len=40),
     head=dict(type='NLVR2PairHead', hidden_channels=2 * 768),
     init_cfg=dict(type='Pretrained', checkpoint=pretrained))
+# ResNeXt-152 inputs as in pre-training (Sec. 4.1): each image resized keeping its ratio to
+# short side 600 / long side <= 1000; the preprocessor pads a batch's images to one size and
+# GridVLNLVR2 masks each image's padding from its own img_shape.
 pipeline = [
     dict(type='mmpretrain.ApplyToList', scatter_key='img_path',
          transforms=[dict(type='LoadImageFromFile'),
-                     dict(type='Resize', scale=(600, 600), keep_ratio=False)],
+                     dict(type='Resize', scale=(1000, 600), keep_ratio=True)],
          collate_keys=['img', 'img_shape', 'scale_factor', 'ori_shape']),
     dict(type='mmpretrain.PackInputs', algorithm_keys=['text'],
          meta_keys=['sample_idx', 'img_path', 'img_shape', 'ori_shape']),
 ]
-collate = dict(type='default_collate')
-train_dataloader = dict(collate_fn=collate, dataset=dict(pipeline=pipeline))
-val_dataloader = dict(collate_fn=collate, dataset=dict(pipeline=pipeline))
-test_dataloader = dict(collate_fn=collate, dataset=dict(pipeline=pipeline))
+train_dataloader = dict(dataset=dict(pipeline=pipeline))
+val_dataloader = dict(dataset=dict(pipeline=pipeline))
+test_dataloader = dict(dataset=dict(pipeline=pipeline))
 train_cfg = dict(max_epochs=18, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

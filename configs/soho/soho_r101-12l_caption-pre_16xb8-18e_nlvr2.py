@@ -1,46 +1,14 @@
 # SOHO NLVR2 fine-tuning ("pair" setting), paper model ResNet-101 / 12 layers. SOHO reports
 # NLVR2 (abstract: +1.5 test-P) but released no NLVR2 code, so this reuses Pixel-BERT's NLVR2
-# model and recipe (configs/pixel_bert/pixel-bert_x152_caption-pre_16xb8-18e_nlvr2.py) with
-# SOHO's encoder (sine position encoding, no dictionary in fine-tuning, as SOHO's VQA).
-# Both images are resized to 600 x 600 without padding: GridVLNLVR2 takes every pixel as valid.
-_base_ = [
-    '../_base_/datasets/nlvr2.py', '../_base_/schedules/grid_vl_adamw-sgd_40e.py',
-    '../_base_/default_runtime.py'
-]
+# model and recipe (data layout, keep-ratio 600 / 1000 inputs with each image's padding masked,
+# schedule) with SOHO's encoder (sine position encoding, no dictionary in fine-tuning, as SOHO's
+# VQA).
+_base_ = ['../pixel_bert/pixel-bert_x152_caption-pre_16xb8-18e_nlvr2.py']
 pretrained = 'work_dirs/soho_r101-12l_8xb64-40e_coco-vg-caption/epoch_40.pth'
 model = dict(
-    type='GridVLNLVR2',
     encoder=dict(
-        type='GridVLEncoder',
-        backbone=dict(type='mmpretrain.ResNet', depth=101, out_indices=(3, ), frozen_stages=1),
-        in_channels=2048,
-        text_model='bert-base-uncased',
+        backbone=dict(_delete_=True, type='mmpretrain.ResNet', depth=101, out_indices=(3, ),
+                      frozen_stages=1),
         num_hidden_layers=12,
-        visual_embed='sine',
-        max_text_len=40),
-    head=dict(type='NLVR2PairHead', hidden_channels=2 * 768),
+        visual_embed='sine'),
     init_cfg=dict(type='Pretrained', checkpoint=pretrained))
-pipeline = [
-    dict(type='mmpretrain.ApplyToList', scatter_key='img_path',
-         transforms=[dict(type='LoadImageFromFile'),
-                     dict(type='Resize', scale=(600, 600), keep_ratio=False)],
-         collate_keys=['img', 'img_shape', 'scale_factor', 'ori_shape']),
-    dict(type='mmpretrain.PackInputs', algorithm_keys=['text'],
-         meta_keys=['sample_idx', 'img_path', 'img_shape', 'ori_shape']),
-]
-collate = dict(type='default_collate')
-train_dataloader = dict(collate_fn=collate, dataset=dict(pipeline=pipeline))
-val_dataloader = dict(collate_fn=collate, dataset=dict(pipeline=pipeline))
-test_dataloader = dict(collate_fn=collate, dataset=dict(pipeline=pipeline))
-train_cfg = dict(max_epochs=18, val_interval=1)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(
-    cnn=dict(optimizer=dict(weight_decay=5e-4), accumulative_counts=1),
-    transformer=dict(accumulative_counts=1))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1 / 3, by_epoch=False, begin=0, end=1000),
-    dict(type='MultiStepLR', milestones=[12, 16], gamma=0.1, by_epoch=True),
-]
-default_hooks = dict(checkpoint=dict(interval=1, by_epoch=True))
-log_processor = dict(by_epoch=True)

@@ -242,8 +242,65 @@ def test_vqa_and_nlvr2_models():
     assert out[0].pred_answer in answers
     nlvr = MODELS.build(dict(type='GridVLNLVR2', encoder=ENCODER,
                              head=dict(type='NLVR2PairHead', hidden_channels=32)))
-    pairs = [DataSample(text='there are two circles', gt_label=1) for _ in range(2)]
+    pairs = [DataSample(text='there are two circles', gt_label=1,
+                        metainfo=dict(img_shape=[(128, 128), (128, 128)])) for _ in range(2)]
     losses = nlvr.loss(torch.randn(2, 2, 3, 128, 128), pairs)
     assert torch.isfinite(sum(v for k, v in losses.items() if 'loss' in k))
     with pytest.raises(ValueError, match='B x 2 x 3'):
         nlvr.loss(torch.randn(2, 3, 128, 128), pairs)
+
+
+@pytest.mark.parametrize('visual_embed', ['type', 'sine'])
+def test_nlvr2_masks_each_views_padding(visual_embed):
+    """Each view's padded grid cells are masked from that view's own size: changing them
+    does not change the output (the keep-ratio NLVR2 configs rely on it)."""
+    torch.manual_seed(0)
+    nlvr = MODELS.build(dict(type='GridVLNLVR2', encoder=dict(ENCODER, visual_embed=visual_embed),
+                             head=dict(type='NLVR2PairHead', hidden_channels=32))).eval()
+    shapes = [[(128, 64), (64, 128)], [(128, 128), (64, 64)]]
+    pairs = [DataSample(text='there are two circles', metainfo=dict(img_shape=s))
+             for s in shapes]
+    # the 2 x 2 grid (stride 64) of each view: 1 = a cell covering the real image
+    real = torch.tensor([[[[1, 0], [1, 0]], [[1, 1], [0, 0]]],
+                         [[[1, 1], [1, 1]], [[1, 0], [0, 0]]]]).bool()  # B x view x h x w
+    images = torch.randn(2, 2, 3, 128, 128)
+    calls = []
+
+    def perturb(where):
+        def hook(module, args, out):
+            view = len(calls)
+            calls.append(view)
+            noise = 100 * torch.randn_like(out)
+            return torch.where(where[:, view, None], out + noise, out)
+        return hook
+
+    def cls(where=None):
+        calls.clear()
+        handle = nlvr.encoder.proj.register_forward_hook(perturb(where)) if where is not None \
+            else None
+        try:
+            with torch.no_grad():
+                return torch.cat(nlvr.extract_feat(images, pairs), dim=1)
+        finally:
+            if handle is not None:
+                handle.remove()
+
+    clean = cls()
+    torch.testing.assert_close(cls(~real), clean)  # padded cells: no effect
+    one_real = torch.zeros_like(real)
+    one_real[0, 1, 0, 1] = True  # a real cell of view 1 of sample 0
+    changed = cls(one_real)
+    assert not torch.allclose(changed[0], clean[0]) and torch.allclose(changed[1], clean[1])
+    # VLDataPreprocessor records the per-view shapes of differently sized pairs itself
+    from mmvl.models.data_preprocessors import VLDataPreprocessor
+    pre = VLDataPreprocessor(mean=[0, 0, 0], std=[1, 1, 1], to_rgb=False)
+    raw = [[images[b, v, :, :h, :w] for v, (h, w) in enumerate(s)] for b, s in enumerate(shapes)]
+    out = pre(dict(inputs=raw, data_samples=[DataSample(text=p.text) for p in pairs]))
+    assert [s.img_shape for s in out['data_samples']] == shapes
+    assert out['images'].shape == (2, 2, 3, 128, 128)
+    views = [nlvr.view_samples(out['data_samples'], k) for k in range(2)]
+    assert [[v[b].img_shape for v in views] for b in range(2)] == shapes
+    # one clear error when the shapes are missing or are not one per view
+    for metainfo in (dict(), dict(img_shape=(128, 128))):
+        with pytest.raises(ValueError, match=r'data_samples\[0\]\.img_shape must list'):
+            nlvr.extract_feat(images, [DataSample(text='a', metainfo=metainfo)] * 2)

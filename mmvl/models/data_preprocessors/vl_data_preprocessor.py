@@ -8,7 +8,8 @@ is read as video frames); this one pads a list of images to a common size divisi
 ``pad_size_divisor`` (bottom / right padding, like mmdet's ``DetDataPreprocessor``) and records
 ``batch_input_shape`` and ``pad_shape`` in each sample, while ``img_shape`` (set by the pipeline)
 keeps the real size so models can mask the padding. Samples holding several images (an NLVR2
-pair, packed by mmpretrain's ``ApplyToList``) give a B x N x 3 x H x W batch.
+pair, packed by mmpretrain's ``ApplyToList``) give a B x N x 3 x H x W batch, and their
+``img_shape`` is a list of N (h, w), one per image (set here if the pipeline did not pack it).
 """
 from typing import Optional, Sequence
 
@@ -64,13 +65,15 @@ class VLDataPreprocessor(MultiModalDataPreprocessor):
                 img = (img - self.mean.view(-1, 1, 1)) / self.std.view(-1, 1, 1)
             processed.append(img)
         batch = stack_batch(processed, self.pad_size_divisor, self.pad_value)
+        shapes = [tuple(img.shape[-2:]) for img in processed]
         if group is not None:
             batch = batch.view(-1, group, *batch.shape[1:])
-            processed = processed[::group]
+            # one (h, w) per image of the sample, as ApplyToList collates `img_shape`
+            shapes = [shapes[i:i + group] for i in range(0, len(shapes), group)]
         if samples is not None:
-            for sample, img in zip(samples, processed):
+            for sample, shape in zip(samples, shapes):
                 sample.set_metainfo(dict(batch_input_shape=tuple(batch.shape[-2:]),
                                          pad_shape=tuple(batch.shape[-2:])))
                 if 'img_shape' not in sample.metainfo:
-                    sample.set_metainfo(dict(img_shape=tuple(img.shape[-2:])))
+                    sample.set_metainfo(dict(img_shape=shape))
         return {'images': batch, 'data_samples': samples}

@@ -10,6 +10,7 @@ sampling). NLVR2 follows the "pair" setting: the encoder runs on (image 0, sente
 """
 from typing import List
 
+from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from mmvl.registry import MODELS
@@ -46,9 +47,11 @@ class GridVLVQA(GridVLBaseModel):
 class GridVLNLVR2(GridVLBaseModel):
     """NLVR2 in the pair setting (Pixel-BERT Sec. 4.2).
 
-    ``images`` is B x 2 x 3 x H x W (mmpretrain's ``MultiModalDataPreprocessor`` stacks the
-    two images of each sample on dim 1); both views are taken as fully valid (the toy world
-    and the NLVR2 configs resize both images to one size without padding).
+    ``images`` is B x 2 x 3 x H x W: ``VLDataPreprocessor`` pads the two images of every
+    sample to one size and stacks them on dim 1. Each view's padding is masked from its own
+    size: a sample's ``img_shape`` is the list of its two images' (h, w), as mmpretrain's
+    ``ApplyToList`` collates it (or as the preprocessor records it), so keep-ratio resizing
+    works.
 
     Args:
         encoder (dict): Config of :class:`GridVLEncoder`.
@@ -66,7 +69,23 @@ class GridVLNLVR2(GridVLBaseModel):
             raise ValueError('NLVR2 expects images of shape B x 2 x 3 x H x W, got '
                              f'{tuple(images.shape)}')
         texts = [self.text_of(s) for s in data_samples]
-        return tuple(self.encoder(images[:, k], texts)[:, 0] for k in range(2))
+        return tuple(self.encoder(images[:, k], texts, self.view_samples(data_samples, k))[:, 0]
+                     for k in range(2))
+
+    @staticmethod
+    def view_samples(data_samples: List, k: int) -> List[DataSample]:
+        """Samples holding only view ``k``'s real size, for the encoder's padding mask."""
+        views = []
+        for i, sample in enumerate(data_samples):
+            shapes = sample.metainfo.get('img_shape')
+            if (not isinstance(shapes, (list, tuple)) or len(shapes) != 2
+                    or not all(isinstance(s, (list, tuple)) for s in shapes)):
+                raise ValueError(
+                    f'data_samples[{i}].img_shape must list the (h, w) of both images of the '
+                    f'pair, got {shapes!r}: add img_shape to ApplyToList.collate_keys and '
+                    'PackInputs.meta_keys (or leave it to VLDataPreprocessor)')
+            views.append(DataSample(metainfo=dict(img_shape=tuple(shapes[k][:2]))))
+        return views
 
     def loss(self, images: Tensor, data_samples: List) -> dict:
         """Cross-entropy on the concatenated pair (see the head)."""
