@@ -53,3 +53,19 @@ def test_nlvr2_configs_share_the_official_layout(path, toyworld):
     assert batch['images'].dim() == 5 and batch['images'].shape[:2] == (2, 2)
     assert [s.img_shape for s in batch['data_samples']] == [
         dataset[i]['data_samples'].img_shape for i in range(2)]
+
+
+def test_toy_nlvr2_config_feeds_the_model(toyworld):
+    """The toy NLVR2 config's pipeline packs both images' shapes, so its model runs on it."""
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'pixel_bert',
+                                   'pixel-bert_r18-3l_caption-pre_1xb16-300it_toyworld-nlvr2.py'))
+    init_default_scope('mmvl')
+    dataset = copy.deepcopy(cfg.train_dataloader.dataset)
+    dataset.data_root = toyworld
+    dataset = DATASETS.build(dataset)
+    collate = FUNCTIONS.get(cfg.train_dataloader.collate_fn.type)
+    model = MODELS.build(dict(cfg.model, init_cfg=None))
+    batch = model.data_preprocessor(collate([dataset[0], dataset[1]]), True)
+    assert [s.img_shape for s in batch['data_samples']] == [[(192, 192)] * 2] * 2
+    losses = model(**batch, mode='loss')
+    assert losses['loss_nlvr2'] > 0

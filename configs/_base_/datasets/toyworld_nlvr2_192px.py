@@ -1,5 +1,6 @@
 # Toy-world NLVR2 (official jsonl layout): two images and one statement per sample; both
-# images resized to 192 x 192 and stacked as B x 2 x 3 x H x W by the preprocessor.
+# images resized to 192 x 192 and stacked as B x 2 x 3 x H x W by the preprocessor; each
+# image's img_shape is packed for GridVLNLVR2's padding mask.
 data_root = 'data/toyworld/'
 img_scale = (192, 192)
 
@@ -7,8 +8,9 @@ pipeline = [
     dict(type='mmpretrain.ApplyToList', scatter_key='img_path',
          transforms=[dict(type='LoadImageFromFile'),
                      dict(type='Resize', scale=img_scale, keep_ratio=False)],
-         collate_keys=['img', 'scale_factor', 'ori_shape']),
-    dict(type='mmpretrain.PackInputs', algorithm_keys=['text'], meta_keys=['img_path']),
+         collate_keys=['img', 'img_shape', 'scale_factor', 'ori_shape']),
+    dict(type='mmpretrain.PackInputs', algorithm_keys=['text'],
+         meta_keys=['img_path', 'img_shape']),
 ]
 train_dataloader = dict(
     batch_size=16,
