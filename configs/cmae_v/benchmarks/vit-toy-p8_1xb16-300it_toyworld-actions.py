@@ -4,7 +4,8 @@
 # pooling + LayerNorm, drop path 0.1, AdamW with layer decay 0.75, label smoothing 0.1; test
 # with 2 clips x 3 crops, top-1 / top-5.
 # 300 iterations end inside a from-scratch toy ViT's initial plateau (train loss near ln 8,
-# val top-1 near chance); compare initialisations with `vit-toy-p8_1xb16-1000it_toyworld-actions.py`.
+# val top-1 near chance); compare initialisations with
+# `vit-toy-p8_1xb16-1000it_toyworld-actions.py`.
 _base_ = [
     '../../_base_/datasets/toyworld_actions_cls.py',
     '../../_base_/schedules/toyworld_iter.py',
