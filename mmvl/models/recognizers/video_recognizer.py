@@ -3,8 +3,8 @@
 
 mmpretrain's ``ImageClassifier`` (backbone, optional neck, ``ClsHead``-style head) applied to
 every view of a video; at test time the class scores of the V = num_clips x num_crops views
-are averaged (mmaction2 ``Recognizer3D`` with ``average_clips``), as in VideoMAE's and CMAE-V's
-2 x 3 (Kinetics-400) and 1 x 3 (Something-Something V2) testing. Training batches can be
+are averaged (mmaction2 ``Recognizer3D`` with ``average_clips``), as in the multi-view testing
+of VideoMAE and CMAE-V (here 2 clips x 3 crops for Kinetics-400 and Something-Something V2). Training batches can be
 mixed with Mixup / CutMix (``train_cfg``, as mmpretrain's ``ImageClassifier``; VideoMAE's
 fine-tuning recipe).
 """
